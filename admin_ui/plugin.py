@@ -1,0 +1,3 @@
+"""Registers the admin UI (placeholder until the UI shell lands)."""
+
+from __future__ import annotations

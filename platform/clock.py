@@ -1,0 +1,54 @@
+"""Injectable time. Code asks the clock, never ``datetime.now()``, so tests and tenants in test
+mode can move time forward (like Stripe's test clocks) while the same code runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FrozenClock:
+    """A clock for tests: stands still until moved."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FrozenClock needs an aware datetime")
+        self._now = at
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+    def set(self, at: datetime) -> None:
+        self._now = at
+
+
+_clock: Clock = SystemClock()
+
+
+def get_clock() -> Clock:
+    return _clock
+
+
+def set_clock(clock: Clock) -> Clock:
+    """Install ``clock`` process-wide; returns the previous one (tests restore it)."""
+    global _clock  # noqa: PLW0603 - one clock per process, swapped only by tests and the simulator
+    previous, _clock = _clock, clock
+    return previous
+
+
+def utcnow() -> datetime:
+    return _clock.now()

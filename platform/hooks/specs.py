@@ -1,0 +1,137 @@
+"""The hook specifications: everything a component or plugin can contribute to pawpay.
+
+This module, with the rest of :mod:`pawpay.platform.hooks`, is the whole public contract. Hooks
+are called with keyword arguments only; an implementation may accept any subset of a hook's
+arguments, and arguments are only ever *added* (never renamed or removed), so a plugin written
+today keeps working. ``HOOKS_API_VERSION`` is bumped whenever a hook is added.
+
+Built-in components (``pawpay.admin_ui``, ``pawpay.tenants.*``, ``pawpay.plugins.*``) register
+through the ``pawpay`` entry-point group exactly as a third party's package does::
+
+    [project.entry-points.pawpay]
+    acme_pay = "acme_pay.plugin"
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pawpay.platform.hooks.types import DueWork, NavItem, ProviderRegistry
+
+PROJECT_NAME = "pawpay"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def pawpay_piccolo_apps() -> Sequence[str]:  # type: ignore[empty-body]
+    """Return the dotted paths of the piccolo app modules (``piccolo_app.py``) this component owns.
+
+    Called when the migration runner or piccolo's ``APP_REGISTRY`` is built. Every table a
+    component creates must come with a migration in one of these apps, and every table with a
+    ``tenant_id`` column must enable and force row-level security in a migration
+    (see :mod:`pawpay.platform.db.rls`); CI fails otherwise.
+
+    :return: e.g. ``["pawpay.tenants.plans.piccolo_app"]``.
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_route_handlers() -> Sequence[Any]:  # type: ignore[empty-body]
+    """Return litestar route handlers, controllers or routers to mount in the web app.
+
+    Called once by ``create_app()``. Paths are absolute: JSON APIs live under ``/api/v1``,
+    store pages under ``/admin``, operator pages under ``/ops``, webhooks under ``/webhooks``.
+    Every handler runs inside the request's database scope (tenant for store staff and API
+    keys, platform for operators); declare who may call it with
+    ``opt={"auth": "tenant"|"platform"|"public", "roles": {...}}``. Handlers without ``auth``
+    are refused at start-up.
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_actor_modules() -> Sequence[str]:  # type: ignore[empty-body]
+    """Return dotted module paths that define dramatiq actors.
+
+    Called by the worker (and the embedded in-process worker) after the broker is configured,
+    so that actors bind to the right broker. Actor names and queue names are part of the
+    contract: keep them stable.
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_due_work() -> Sequence[DueWork]:  # type: ignore[empty-body]
+    """Return the kinds of scheduled work this component keeps in database rows.
+
+    The scheduler (``pawpay scheduler`` or the embedded one) asks each :class:`DueWork` for rows
+    that are due at the clock's "now", leases them with ``FOR UPDATE SKIP LOCKED`` and enqueues
+    its actor *after* the lease commits. A lease that expires (a killed worker) is claimed again,
+    so the actor must be idempotent.
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_admin_nav(area: str) -> Sequence[NavItem]:  # type: ignore[empty-body]
+    """Return navigation entries for an admin area.
+
+    :param area: ``"admin"`` (store staff) or ``"ops"`` (platform operators).
+    :return: :class:`NavItem` entries; the shell shows those whose ``roles`` the user holds.
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_template_directories() -> Sequence[str]:  # type: ignore[empty-body]
+    """Return directories of Jinja2 templates this component renders (searched in plugin order).
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_register_providers(registry: ProviderRegistry) -> None:
+    """Add this plugin's providers (payments, credit, warehouses, ...) to ``registry``.
+
+    Called once at start-up with the process's provider registry. Each provider is added under
+    a ``(category, name)`` key; a duplicate key fails the start-up. Each store then picks one
+    provider per category in its settings.
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_tenant_created(tenant_id: str, name: str) -> None:
+    """Observe a new store (tenant). Broadcast after the tenant's row is committed.
+
+    :param tenant_id: the new tenant's id (a UUID string).
+    :param name: the store's display name.
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_audit_recorded(entry: dict[str, Any]) -> None:
+    """Observe an audit-log entry after it was written (e.g. to ship it to a SIEM).
+
+    :param entry: the entry as plain JSON-able data (``action``, ``tenant_id``, ``actor_id``,
+        ``target_type``, ``target_id``, ``request_id``, ``created_at``); never secrets.
+
+    .. versionadded:: 1
+    """

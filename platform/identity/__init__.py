@@ -1,0 +1,1 @@
+"""Identity and access: accounts (operators and store staff), roles, sessions, API keys."""

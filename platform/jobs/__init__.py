@@ -1,0 +1,1 @@
+"""Jobs: the dramatiq broker, the injectable clock's tenant offsets, and the DB-driven scheduler."""

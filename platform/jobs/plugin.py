@@ -1,0 +1,3 @@
+"""Registers the jobs component."""
+
+from __future__ import annotations

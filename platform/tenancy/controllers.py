@@ -1,0 +1,58 @@
+"""Tenant API: a store reads its own record; operators list and create stores."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, get, post
+
+from pawpay.platform.identity.roles import OPS_ADMIN
+from pawpay.platform.tenancy import services
+from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+from pawpay.platform.web.pagination import Page, check_window
+
+
+class TenantOut(msgspec.Struct):
+    id: uuid.UUID
+    slug: str
+    name: str
+    status: str
+    time_zone: str
+    test_mode: bool
+    created_at: datetime
+
+
+class NewTenantBody(msgspec.Struct, forbid_unknown_fields=True):
+    slug: str
+    name: str
+    time_zone: str = "Asia/Shanghai"
+
+
+def _out(view: services.TenantView) -> TenantOut:
+    return msgspec.convert(dataclasses.asdict(view), TenantOut)
+
+
+class TenantController(Controller):
+    path = "/api/v1"
+    tags = ["tenants"]
+
+    @get("/tenant", opt={"auth": "tenant"}, operation_id="GetOwnTenant")
+    async def own(self, ctx: TenantContext) -> TenantOut:
+        return _out(await services.get_own_tenant(ctx))
+
+    @get("/ops/tenants", opt={"auth": "platform"}, operation_id="ListTenants")
+    async def list_tenants(self, ctx: PlatformContext, limit: int = 50, offset: int = 0) -> Page[TenantOut]:
+        limit, offset = check_window(limit, offset)
+        views, total = await services.list_tenants(ctx, limit=limit, offset=offset)
+        return Page(items=[_out(v) for v in views], total=total, limit=limit, offset=offset)
+
+    @get("/ops/tenants/{tenant_id:uuid}", opt={"auth": "platform"}, operation_id="GetTenant")
+    async def get_tenant(self, ctx: PlatformContext, tenant_id: uuid.UUID) -> TenantOut:
+        return _out(await services.get_tenant(ctx, tenant_id))
+
+    @post("/ops/tenants", opt={"auth": "platform", "roles": {OPS_ADMIN}}, operation_id="CreateTenant")
+    async def create_tenant(self, ctx: PlatformContext, data: NewTenantBody) -> TenantOut:
+        return _out(await services.create_tenant(ctx, slug=data.slug, name=data.name, time_zone=data.time_zone))

@@ -1,0 +1,148 @@
+"""Database scopes: every query pawpay runs happens inside exactly one of them.
+
+``tenant_scope(ctx)``
+    One transaction whose first statement is ``set_config('app.tenant_id', $1, true)``; RLS then
+    shows and accepts only that tenant's rows.
+``platform_scope(reason)``
+    One transaction with ``app.platform_scope = 'on'``: cross-tenant work (the operator console,
+    scheduler scans, authentication). It cannot be entered from inside a tenant scope, so a
+    tenant request can never widen itself; every entry is logged with its reason.
+
+Both settings are transaction-local, so nothing leaks to the next user of a pooled connection.
+Re-entering the *same* scope joins the open transaction; entering a different one raises.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from piccolo.engine.postgres import PostgresTransaction
+from piccolo.querystring import QueryString
+
+from pawpay.platform.db.engine import get_engine
+from pawpay.platform.db.rls import PLATFORM_SETTING, TENANT_SETTING
+from pawpay.platform.errors import ScopeViolation
+from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+
+log = logging.getLogger(__name__)
+
+
+ANONYMOUS, TENANT, PLATFORM = "anonymous", "tenant", "platform"
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    kind: str
+    tenant_id: uuid.UUID | None
+    transaction: PostgresTransaction
+
+
+_current: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("pawpay_db_scope", default=None)
+
+
+def current_tenant_id() -> uuid.UUID | None:
+    scope = _current.get()
+    return scope.tenant_id if scope else None
+
+
+def in_platform_scope() -> bool:
+    scope = _current.get()
+    return scope is not None and scope.kind == PLATFORM
+
+
+async def set_scope_settings(tenant_id: uuid.UUID | None, platform: bool) -> None:
+    """Set both scope settings in the current transaction, in one round trip."""
+    await get_engine().run_querystring(
+        QueryString(
+            f"SELECT set_config('{TENANT_SETTING}', {{}}, true), set_config('{PLATFORM_SETTING}', {{}}, true)",
+            str(tenant_id) if tenant_id else "",
+            "on" if platform else "",
+        )
+    )
+
+
+async def _apply(scope: _Scope) -> None:
+    await set_scope_settings(scope.tenant_id, platform=scope.kind == PLATFORM)
+
+
+@asynccontextmanager
+async def _enter(kind: str, tenant_id: uuid.UUID | None) -> AsyncIterator[PostgresTransaction]:
+    existing = _current.get()
+    if existing is None:
+        async with get_engine().transaction(allow_nested=False) as tx:
+            scope = _Scope(kind, tenant_id, tx)
+            if kind != ANONYMOUS:  # a new transaction starts with both settings empty
+                await _apply(scope)
+            token = _current.set(scope)
+            try:
+                yield tx
+            finally:
+                _current.reset(token)
+        return
+    if existing.kind == kind and existing.tenant_id == tenant_id:
+        yield existing.transaction
+        return
+    # Only ever narrow: anonymous -> anything (public endpoints that must authenticate or look
+    # something up), platform -> one tenant. A tenant scope can never widen or switch tenants.
+    if existing.kind == TENANT:
+        raise ScopeViolation(f"cannot enter a {kind} scope from inside a tenant scope")
+    if existing.kind == PLATFORM and kind != TENANT:
+        raise ScopeViolation(f"cannot enter a {kind} scope from inside the platform scope")
+    scope = _Scope(kind, tenant_id, existing.transaction)
+    await _apply(scope)
+    token = _current.set(scope)
+    try:
+        yield existing.transaction
+    finally:
+        _current.reset(token)
+        await _apply(existing)
+
+
+@asynccontextmanager
+async def tenant_scope(ctx: TenantContext | uuid.UUID) -> AsyncIterator[PostgresTransaction]:
+    """Run the block in one transaction that sees only ``ctx``'s tenant."""
+    tenant_id = ctx.tenant_id if isinstance(ctx, TenantContext) else ctx
+    async with _enter(TENANT, tenant_id) as tx:
+        yield tx
+
+
+@asynccontextmanager
+async def platform_scope(
+    reason: str, ctx: PlatformContext | None = None
+) -> AsyncIterator[PostgresTransaction]:
+    """Run the block in one transaction that sees every tenant. Never reachable from a tenant scope."""
+    log.debug("platform scope: %s", reason, extra={"actor_id": str(ctx.actor_id) if ctx and ctx.actor_id else None})
+    async with _enter(PLATFORM, None) as tx:
+        yield tx
+
+
+@asynccontextmanager
+async def anonymous_scope() -> AsyncIterator[PostgresTransaction]:
+    """A transaction that sees no tenant row at all (public pages, before authentication)."""
+    async with _enter(ANONYMOUS, None) as tx:
+        yield tx
+
+
+@asynccontextmanager
+async def narrowed(kind: str, tenant_id: uuid.UUID | None = None) -> AsyncIterator[PostgresTransaction]:
+    """For the request middleware only: set the scope of its open anonymous transaction.
+
+    The settings are always written (never assumed) and not restored afterwards: the caller
+    either narrows again or ends the transaction right after the block, and restoring would be
+    impossible anyway if a handler left the transaction failed.
+    """
+    existing = _current.get()
+    if existing is None or existing.kind != ANONYMOUS:
+        raise ScopeViolation("narrowed() is only for the request's anonymous transaction")
+    scope = _Scope(kind, tenant_id, existing.transaction)
+    await _apply(scope)
+    token = _current.set(scope)
+    try:
+        yield existing.transaction
+    finally:
+        _current.reset(token)

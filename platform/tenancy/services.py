@@ -1,0 +1,103 @@
+"""Tenant services: the only entry point other components use to create and read stores."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from asyncpg.exceptions import UniqueViolationError
+
+from pawpay.platform.errors import Conflict, ErrorCode, NotFound, ValidationFailed
+from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
+from pawpay.platform.tenancy.tables import Tenant
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
+
+
+@dataclass(frozen=True, slots=True)
+class TenantView:
+    id: uuid.UUID
+    slug: str
+    name: str
+    status: str
+    time_zone: str
+    test_mode: bool
+    created_at: datetime
+
+
+def _view(row: dict[str, Any]) -> TenantView:
+    return TenantView(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        status=row["status"],
+        time_zone=row["time_zone"],
+        test_mode=row["test_mode"],
+        created_at=row["created_at"],
+    )
+
+
+_COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.status, Tenant.time_zone, Tenant.test_mode, Tenant.created_at)
+
+
+async def create_tenant(
+    ctx: PlatformContext, *, slug: str, name: str, time_zone: str = "Asia/Shanghai", test_mode: bool = True
+) -> TenantView:
+    """Create a store. Operators only (platform scope); audited by the caller's audit entry."""
+    from pawpay.platform.audit.services import record
+
+    if not SLUG_RE.match(slug):
+        raise ValidationFailed(
+            "slug must be 3-63 lowercase letters, digits or hyphens", field="slug", value=slug
+        )
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("name must not be empty", field="name")
+    async with platform_scope("create tenant", ctx):
+        try:
+            rows = await Tenant.insert(
+                Tenant(slug=slug, name=name, time_zone=time_zone, test_mode=test_mode)
+            ).returning(*_COLUMNS)
+        except UniqueViolationError:
+            raise Conflict(f"a store with slug {slug!r} exists", code=ErrorCode.TENANT_SLUG_TAKEN) from None
+        view = _view(rows[0])
+        await record(
+            ctx, "tenant.created", target_type="tenant", target_id=str(view.id), tenant_id=view.id,
+            after={"slug": slug, "name": name, "time_zone": time_zone, "test_mode": test_mode},
+        )
+    return view
+
+
+async def get_own_tenant(ctx: TenantContext) -> TenantView:
+    async with tenant_scope(ctx):
+        row = await Tenant.select(*_COLUMNS).where(Tenant.id == ctx.tenant_id).first()
+    if row is None:
+        raise NotFound("store not found")
+    return _view(row)
+
+
+async def get_tenant(ctx: PlatformContext, tenant_id: uuid.UUID) -> TenantView:
+    async with platform_scope("read tenant", ctx):
+        row = await Tenant.select(*_COLUMNS).where(Tenant.id == tenant_id).first()
+    if row is None:
+        raise NotFound("store not found")
+    return _view(row)
+
+
+async def list_tenants(ctx: PlatformContext, *, limit: int = 50, offset: int = 0) -> tuple[list[TenantView], int]:
+    async with platform_scope("list tenants", ctx):
+        rows = await Tenant.select(*_COLUMNS).order_by(Tenant.created_at).limit(limit).offset(offset)
+        total = await Tenant.count()
+    return [_view(r) for r in rows], total
+
+
+async def tenant_names(ctx: PlatformContext, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    async with platform_scope("tenant names", ctx):
+        rows = await Tenant.select(Tenant.id, Tenant.name).where(Tenant.id.is_in(list(ids)))
+    return {r["id"]: r["name"] for r in rows}

@@ -1,0 +1,1 @@
+"""pawpay's pytest plugin: database fixtures, tenants, factories (and later the provider contract kit)."""

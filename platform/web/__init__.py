@@ -1,0 +1,1 @@
+"""The web kernel: app factory, request middleware (auth, scope, transaction), errors, health."""

@@ -1,0 +1,34 @@
+"""Dependencies every handler may ask for by name: ``ctx``, ``principal``, ``request_id``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.di import Provide
+
+from pawpay.platform.errors import NotAuthenticated
+from pawpay.platform.identity.principal import Principal
+from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+
+
+def provide_ctx(request: Request[Any, Any, Any]) -> TenantContext | PlatformContext:
+    ctx = request.scope.get("state", {}).get("ctx")
+    if ctx is None:
+        raise NotAuthenticated("sign in first")
+    return ctx  # type: ignore[no-any-return]
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    return request.scope.get("user")
+
+
+def provide_request_id(request: Request[Any, Any, Any]) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+DEPENDENCIES = {
+    "ctx": Provide(provide_ctx, sync_to_thread=False),
+    "principal": Provide(provide_principal, sync_to_thread=False),
+    "request_id": Provide(provide_request_id, sync_to_thread=False),
+}

@@ -45,7 +45,7 @@ def get_clock() -> Clock:
 
 def set_clock(clock: Clock) -> Clock:
     """Install ``clock`` process-wide; returns the previous one (tests restore it)."""
-    global _clock  # noqa: PLW0603 - one clock per process, swapped only by tests and the simulator
+    global _clock
     previous, _clock = _clock, clock
     return previous
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, get
+from litestar.params import FromQuery
 
 from pawpay.platform.audit import services
 from pawpay.platform.identity.roles import FINANCE, MANAGER
-from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+from pawpay.platform.web.deps import OpsCtx, TenantCtx
 from pawpay.platform.web.pagination import Page, check_window
 
 
@@ -48,9 +49,9 @@ class AuditController(Controller):
 
     @get("/", operation_id="ListAuditEntries")
     async def list_entries(
-        self, ctx: TenantContext, action: str | None = None, target_type: str | None = None,
-        target_id: str | None = None, actor_id: uuid.UUID | None = None, since: datetime | None = None,
-        until: datetime | None = None, limit: int = 50, offset: int = 0,
+        self, ctx: TenantCtx, action: FromQuery[str | None] = None, target_type: FromQuery[str | None] = None,
+        target_id: FromQuery[str | None] = None, actor_id: FromQuery[uuid.UUID | None] = None, since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0,
     ) -> Page[AuditOut]:
         flt = services.AuditFilter(action=action, target_type=target_type, target_id=target_id,
                                    actor_id=actor_id, since=since, until=until)
@@ -64,9 +65,9 @@ class OpsAuditController(Controller):
 
     @get("/", operation_id="ListAllAuditEntries")
     async def list_entries(
-        self, ctx: PlatformContext, action: str | None = None, tenant_id: uuid.UUID | None = None,
-        target_type: str | None = None, target_id: str | None = None, actor_id: uuid.UUID | None = None,
-        since: datetime | None = None, until: datetime | None = None, limit: int = 50, offset: int = 0,
+        self, ctx: OpsCtx, action: FromQuery[str | None] = None, tenant_id: FromQuery[uuid.UUID | None] = None,
+        target_type: FromQuery[str | None] = None, target_id: FromQuery[str | None] = None, actor_id: FromQuery[uuid.UUID | None] = None,
+        since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0,
     ) -> Page[AuditOut]:
         flt = services.AuditFilter(action=action, tenant_id=tenant_id, target_type=target_type,
                                    target_id=target_id, actor_id=actor_id, since=since, until=until)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Coroutine
 import warnings
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction

@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, JSONBody
 
 from pawpay.platform.clock import utcnow
 from pawpay.platform.identity import services
-from pawpay.platform.identity.principal import Principal
 from pawpay.platform.identity.roles import MANAGER, OPS_ADMIN
 from pawpay.platform.identity.schemas import (
     AccountOut,
@@ -25,7 +25,7 @@ from pawpay.platform.identity.schemas import (
     NewStaffBody,
     StaffPatchBody,
 )
-from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+from pawpay.platform.web.deps import CurrentPrincipal, OpsCtx, RequestId, TenantCtx
 from pawpay.platform.web.middleware import SESSION_COOKIE, client_ip
 
 
@@ -43,7 +43,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", opt={"auth": "public"}, operation_id="Login", status_code=200)
-    async def login(self, request: Request[Any, Any, Any], data: LoginBody, request_id: str) -> Response[MeOut]:
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginBody], request_id: RequestId) -> Response[MeOut]:
         result = await services.login(
             data.email, data.password, ip=client_ip(request.scope),
             user_agent=request.headers.get("user-agent", ""), request_id=request_id,
@@ -57,12 +57,12 @@ class AuthController(Controller):
         )
 
     @post("/logout", opt={"auth": "any"}, operation_id="Logout", status_code=204)
-    async def logout(self, principal: Principal, request_id: str) -> Response[None]:
+    async def logout(self, principal: CurrentPrincipal, request_id: RequestId) -> Response[None]:
         await services.logout(principal, request_id=request_id)
         return Response(None, status_code=204, cookies=[session_cookie("", 0)])
 
     @get("/me", opt={"auth": "any"}, operation_id="Me")
-    async def me(self, principal: Principal) -> MeOut:
+    async def me(self, principal: CurrentPrincipal) -> MeOut:
         return MeOut(kind=principal.kind, account_id=principal.account_id, tenant_id=principal.tenant_id,
                      roles=sorted(principal.roles), label=principal.label, csrf_token=principal.csrf_token)
 
@@ -75,21 +75,21 @@ class StaffController(Controller):
     opt = {"auth": "tenant", "roles": {MANAGER}}
 
     @get("/", operation_id="ListStaff")
-    async def list_staff(self, ctx: TenantContext) -> list[AccountOut]:
+    async def list_staff(self, ctx: TenantCtx) -> list[AccountOut]:
         return [_out(v, AccountOut) for v in await services.list_staff(ctx)]
 
     @post("/", operation_id="CreateStaff")
-    async def create_staff(self, ctx: TenantContext, data: NewStaffBody) -> AccountOut:
+    async def create_staff(self, ctx: TenantCtx, data: JSONBody[NewStaffBody]) -> AccountOut:
         view = await services.create_staff(ctx, email=data.email, password=data.password, roles=data.roles,
                                            display_name=data.display_name)
         return _out(view, AccountOut)
 
     @get("/{account_id:uuid}", operation_id="GetStaff")
-    async def get_staff(self, ctx: TenantContext, account_id: uuid.UUID) -> AccountOut:
+    async def get_staff(self, ctx: TenantCtx, account_id: FromPath[uuid.UUID]) -> AccountOut:
         return _out(await services.get_staff(ctx, account_id), AccountOut)
 
     @patch("/{account_id:uuid}", operation_id="UpdateStaff")
-    async def update_staff(self, ctx: TenantContext, account_id: uuid.UUID, data: StaffPatchBody) -> AccountOut:
+    async def update_staff(self, ctx: TenantCtx, account_id: FromPath[uuid.UUID], data: JSONBody[StaffPatchBody]) -> AccountOut:
         view = await services.update_staff(ctx, account_id, roles=data.roles, is_active=data.is_active,
                                            display_name=data.display_name)
         return _out(view, AccountOut)
@@ -101,16 +101,16 @@ class ApiKeyController(Controller):
     opt = {"auth": "tenant", "roles": {MANAGER}}
 
     @get("/", operation_id="ListApiKeys")
-    async def list_keys(self, ctx: TenantContext) -> list[ApiKeyOut]:
+    async def list_keys(self, ctx: TenantCtx) -> list[ApiKeyOut]:
         return [_out(v, ApiKeyOut) for v in await services.list_api_keys(ctx)]
 
     @post("/", operation_id="CreateApiKey")
-    async def create_key(self, ctx: TenantContext, data: NewApiKeyBody) -> NewApiKeyOut:
+    async def create_key(self, ctx: TenantCtx, data: JSONBody[NewApiKeyBody]) -> NewApiKeyOut:
         key, view = await services.create_api_key(ctx, name=data.name, role=data.role)
         return NewApiKeyOut(key=key, api_key=_out(view, ApiKeyOut))
 
     @delete("/{key_id:uuid}", operation_id="RevokeApiKey", status_code=200)
-    async def revoke_key(self, ctx: TenantContext, key_id: uuid.UUID) -> ApiKeyOut:
+    async def revoke_key(self, ctx: TenantCtx, key_id: FromPath[uuid.UUID]) -> ApiKeyOut:
         return _out(await services.revoke_api_key(ctx, key_id), ApiKeyOut)
 
 
@@ -120,11 +120,11 @@ class OperatorController(Controller):
     opt = {"auth": "platform", "roles": {OPS_ADMIN}}
 
     @get("/", operation_id="ListOperators")
-    async def list_operators(self, ctx: PlatformContext) -> list[AccountOut]:
+    async def list_operators(self, ctx: OpsCtx) -> list[AccountOut]:
         return [_out(v, AccountOut) for v in await services.list_operators(ctx)]
 
     @post("/", operation_id="CreateOperator")
-    async def create_operator(self, ctx: PlatformContext, data: NewOperatorBody) -> AccountOut:
+    async def create_operator(self, ctx: OpsCtx, data: JSONBody[NewOperatorBody]) -> AccountOut:
         view = await services.create_operator(ctx, email=data.email, password=data.password, roles=data.roles,
                                               display_name=data.display_name)
         return _out(view, AccountOut)

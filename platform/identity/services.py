@@ -100,7 +100,7 @@ async def _insert_account(
     *, tenant_id: uuid.UUID | None, kind: str, email: str, display_name: str, password: str, roles: list[str]
 ) -> AccountView:
     passwords.check_policy(password)
-    display_name = display_name.strip() or email.split("@")[0]
+    display_name = display_name.strip() or email.split("@", maxsplit=1)[0]
     try:
         rows = await Account.insert(
             Account(tenant_id=tenant_id, kind=kind, email=email, display_name=display_name[:100],

@@ -11,8 +11,8 @@ from pawpay.platform.tenancy.scope import (
 
 __all__ = [
     "PlatformContext",
-    "anonymous_scope",
     "TenantContext",
+    "anonymous_scope",
     "current_tenant_id",
     "in_platform_scope",
     "platform_scope",

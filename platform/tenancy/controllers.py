@@ -8,10 +8,11 @@ from datetime import datetime
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from pawpay.platform.identity.roles import OPS_ADMIN
 from pawpay.platform.tenancy import services
-from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+from pawpay.platform.web.deps import OpsCtx, TenantCtx
 from pawpay.platform.web.pagination import Page, check_window
 
 
@@ -40,19 +41,19 @@ class TenantController(Controller):
     tags = ["tenants"]
 
     @get("/tenant", opt={"auth": "tenant"}, operation_id="GetOwnTenant")
-    async def own(self, ctx: TenantContext) -> TenantOut:
+    async def own(self, ctx: TenantCtx) -> TenantOut:
         return _out(await services.get_own_tenant(ctx))
 
     @get("/ops/tenants", opt={"auth": "platform"}, operation_id="ListTenants")
-    async def list_tenants(self, ctx: PlatformContext, limit: int = 50, offset: int = 0) -> Page[TenantOut]:
+    async def list_tenants(self, ctx: OpsCtx, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0) -> Page[TenantOut]:
         limit, offset = check_window(limit, offset)
         views, total = await services.list_tenants(ctx, limit=limit, offset=offset)
         return Page(items=[_out(v) for v in views], total=total, limit=limit, offset=offset)
 
     @get("/ops/tenants/{tenant_id:uuid}", opt={"auth": "platform"}, operation_id="GetTenant")
-    async def get_tenant(self, ctx: PlatformContext, tenant_id: uuid.UUID) -> TenantOut:
+    async def get_tenant(self, ctx: OpsCtx, tenant_id: FromPath[uuid.UUID]) -> TenantOut:
         return _out(await services.get_tenant(ctx, tenant_id))
 
     @post("/ops/tenants", opt={"auth": "platform", "roles": {OPS_ADMIN}}, operation_id="CreateTenant")
-    async def create_tenant(self, ctx: PlatformContext, data: NewTenantBody) -> TenantOut:
+    async def create_tenant(self, ctx: OpsCtx, data: JSONBody[NewTenantBody]) -> TenantOut:
         return _out(await services.create_tenant(ctx, slug=data.slug, name=data.name, time_zone=data.time_zone))

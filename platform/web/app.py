@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from litestar import Litestar
 from litestar.openapi.config import OpenAPIConfig
@@ -19,7 +18,7 @@ from pawpay.platform.hooks._manager import PawPayPluginManager, get_plugin_manag
 from pawpay.platform.settings import Settings, get_settings
 from pawpay.platform.web.deps import DEPENDENCIES
 from pawpay.platform.web.errors import exception_to_response
-from pawpay.platform.web.guards import AUTH_MODES, access_guard
+from pawpay.platform.web.guards import access_guard, access_mode
 from pawpay.platform.web.middleware import RequestMiddleware
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ def check_access_rules(app: Litestar) -> None:
     missing = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            if handler.opt.get("auth") not in AUTH_MODES:
+            if access_mode(handler, route.path) is None:
                 missing.append(f"{sorted(handler.http_methods) if hasattr(handler, 'http_methods') else ''} "
                                f"{route.path}")
     if missing:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from pawpay.platform.errors import NotAuthenticated
 from pawpay.platform.identity.principal import Principal
@@ -32,3 +32,10 @@ DEPENDENCIES = {
     "principal": Provide(provide_principal, sync_to_thread=False),
     "request_id": Provide(provide_request_id, sync_to_thread=False),
 }
+
+
+# Handler parameter annotations (litestar injects by name; NamedDependency marks it explicitly).
+TenantCtx = NamedDependency[TenantContext]
+OpsCtx = NamedDependency[PlatformContext]
+CurrentPrincipal = NamedDependency[Principal]
+RequestId = NamedDependency[str]

@@ -18,8 +18,21 @@ from pawpay.platform.identity.principal import Principal
 AUTH_MODES = frozenset({"public", "tenant", "platform", "any"})
 
 
-def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+# Framework-made handlers that carry no ``opt``: CORS pre-flight and the OpenAPI documents.
+PUBLIC_FRAMEWORK_PREFIXES = ("/api/docs",)
+
+
+def access_mode(handler: BaseRouteHandler, path: str) -> str | None:
     mode = handler.opt.get("auth")
+    if mode is None:
+        methods = getattr(handler, "http_methods", set())
+        if methods == {"OPTIONS"} or path.startswith(PUBLIC_FRAMEWORK_PREFIXES):
+            return "public"
+    return mode if mode in AUTH_MODES else None
+
+
+def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    mode = access_mode(handler, connection.scope["path"])
     if mode == "public":
         return
     principal: Principal | None = connection.scope.get("user")

@@ -1,0 +1,1 @@
+"""Shared test configuration. Fixtures come from the ``pawpay.platform.testing`` pytest plugin."""

@@ -38,7 +38,7 @@ def start_embedded(data_dir: Path, app_role: str) -> EmbeddedDatabase:
     pgdata = (data_dir / "postgres").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
     _forget_dead_users(pgdata)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
     server_dsn = server.get_uri()
     owner_dsn = with_database(server_dsn, DATABASE_NAME)
     return EmbeddedDatabase(server=server, owner_dsn=owner_dsn, app_dsn=with_user(owner_dsn, app_role))

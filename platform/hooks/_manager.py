@@ -73,7 +73,9 @@ class PawPayPluginManager(pluggy.PluginManager):
 
     def describe(self) -> list[PluginInfo]:
         """Every registered plugin and what it contributes, for ``pawpay plugins list``."""
-        dists = {id(plugin): f"{dist.project_name} {dist.version}" for plugin, dist in self.list_plugin_distinfo()}
+        dists = {
+            id(plugin): f"{dist.project_name} {dist.version}" for plugin, dist in self.list_plugin_distinfo()
+        }
         infos = []
         for name, plugin in self.list_name_plugin():
             if plugin is None:
@@ -82,7 +84,8 @@ class PawPayPluginManager(pluggy.PluginManager):
             for hook_name in CONTRIBUTION_HOOKS:
                 for impl in getattr(self.hook, hook_name).get_hookimpls():
                     if impl.plugin is plugin:
-                        contributions[hook_name] = [_describe(item) for item in impl.function()]
+                        items: Sequence[Any] = impl.function()
+                        contributions[hook_name] = [_describe(item) for item in items]
             for impl in self.hook.pawpay_admin_nav.get_hookimpls():
                 if impl.plugin is plugin:
                     contributions["pawpay_admin_nav"] = [

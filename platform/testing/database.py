@@ -50,7 +50,7 @@ def postgres_server() -> Iterator[str]:
         return
     if _docker_available():
         try:
-            from testcontainers.community.postgres import PostgresContainer  # type: ignore[import-not-found]
+            from testcontainers.community.postgres import PostgresContainer
         except ImportError:
             from testcontainers.postgres import PostgresContainer
         with PostgresContainer("postgres:16-alpine", driver=None) as pg:
@@ -59,7 +59,7 @@ def postgres_server() -> Iterator[str]:
     import pgserver
 
     tmp = tempfile.mkdtemp(prefix="pawpay-pg-")
-    server = pgserver.get_server(tmp, cleanup_mode="stop")
+    server = pgserver.get_server(tmp, cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
         yield server.get_uri()
     finally:

@@ -132,7 +132,7 @@ async def pawpay_app(pawpay_database: TestDatabase) -> AsyncIterator[Any]:
     from pawpay.platform.web.app import create_app
 
     app = create_app(manage_pool=False)
-    async with LifespanManager(app):
+    async with LifespanManager(app):  # type: ignore[arg-type]  # Litestar's ASGI types are narrower
         yield app
 
 

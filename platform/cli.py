@@ -257,3 +257,7 @@ def _configure_logging(settings: Settings) -> None:
 
     configure_logging(settings.log_level, settings.log_format)
     logging.captureWarnings(True)
+
+
+if __name__ == "__main__":
+    main()

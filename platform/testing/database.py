@@ -18,6 +18,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pawpay.platform.db.urls import with_database, with_user
 
@@ -26,6 +27,8 @@ APP_ROLE = "pawpay_app"
 
 @dataclass(frozen=True, slots=True)
 class TestDatabase:
+    __test__: ClassVar[bool] = False  # not a test class, whatever pytest thinks of the name
+
     server_dsn: str  # superuser/owner, database "postgres"
     owner_dsn: str  # owner, the test database
     app_dsn: str  # the app role, the test database

@@ -1,0 +1,107 @@
+"""``pawpay dev`` from a fresh data directory: embedded PostgreSQL, demo data, a browser-ready URL;
+one instance per data directory; data survives SIGKILL; Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAWPAY_")}
+    env.update({"PAWPAY_DATA_DIR": str(data_dir), "PYTHONSAFEPATH": "1"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "pawpay.platform.cli", "dev", "--port", str(port)],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def _wait_ready(proc: subprocess.Popen[str], base: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"pawpay dev exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise AssertionError("pawpay dev did not become ready")
+
+
+def _postgres_running(data_dir: Path) -> bool:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    return any(f"-D {data_dir / 'postgres'}" in line for line in out.splitlines())
+
+
+def test_dev_end_to_end(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _start(data_dir, port)
+    try:
+        _wait_ready(proc, base)
+        creds = json.loads((data_dir / "demo-credentials.json").read_text())
+
+        # A second instance on the same data directory refuses, and says why.
+        second = subprocess.run(
+            [sys.executable, "-m", "pawpay.platform.cli", "dev", "--port", str(_free_port())],
+            env={**{k: v for k, v in os.environ.items() if not k.startswith("PAWPAY_")},
+                 "PAWPAY_DATA_DIR": str(data_dir), "PYTHONSAFEPATH": "1"},
+            cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert second.returncode == 1
+        assert "already running" in second.stderr and str(proc.pid) in second.stderr
+
+        # The printed demo manager can sign in and create a staff account (committed data).
+        with httpx.Client(base_url=base) as client:
+            login = client.post("/api/v1/auth/login",
+                                json={"email": creds["staff"]["manager"], "password": creds["password"]})
+            assert login.status_code == 200, login.text
+            client.headers["x-csrftoken"] = login.json()["csrf_token"]
+            created = client.post("/api/v1/staff/", json={
+                "email": "survivor@demo.pawpay.dev", "display_name": "幸存者", "password": "survive-kill-9",
+                "roles": ["front_desk"]})
+            assert created.status_code == 201, created.text
+            assert client.get("/login", headers={"accept": "text/html"}).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    # Restart after SIGKILL: the committed account is still there.
+    proc = _start(data_dir, port)
+    try:
+        _wait_ready(proc, base)
+        with httpx.Client(base_url=base) as client:
+            login = client.post("/api/v1/auth/login",
+                                json={"email": "survivor@demo.pawpay.dev", "password": "survive-kill-9"})
+            assert login.status_code == 200, login.text
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert "pawpay dev stopped" in output
+    assert f"{base}/login" in output and creds["password"] in output
+    time.sleep(1)
+    assert not _postgres_running(data_dir), "Ctrl-C also stops the embedded PostgreSQL"

@@ -77,6 +77,10 @@ async def pawpay_database(pawpay_postgres_server: str, pawpay_data_dir: Path) ->
     configure_engine(db.app_dsn)
     await start_pool(1, 8)
     try:
+        # Every test database holds at least two stores (Zulip's "several realms" rule), so a
+        # query that forgets its tenant shows up as a leak instead of passing by luck.
+        _seeded["a"] = await create_store(f"alpha-{uuid.uuid4().hex[:6]}", "Alpha 宠物店")
+        _seeded["b"] = await create_store(f"bravo-{uuid.uuid4().hex[:6]}", "Bravo 宠物店")
         yield db
     finally:
         await close_pool()
@@ -99,16 +103,19 @@ async def create_store(slug: str | None = None, name: str | None = None) -> Seed
     return SeededStore(tenant.id, tenant.slug, tenant.name, manager.id, email)
 
 
+_seeded: dict[str, SeededStore] = {}
+
+
 @pytest.fixture(scope="session")
-async def store_a(pawpay_database: TestDatabase) -> SeededStore:
+def store_a(pawpay_database: TestDatabase) -> SeededStore:
     """The first of the two stores every test database holds."""
-    return await create_store(f"alpha-{uuid.uuid4().hex[:6]}", "Alpha 宠物店")
+    return _seeded["a"]
 
 
 @pytest.fixture(scope="session")
-async def store_b(pawpay_database: TestDatabase) -> SeededStore:
+def store_b(pawpay_database: TestDatabase) -> SeededStore:
     """The second store: tests prove it can never see or touch ``store_a``'s data."""
-    return await create_store(f"bravo-{uuid.uuid4().hex[:6]}", "Bravo 宠物店")
+    return _seeded["b"]
 
 
 @pytest.fixture(scope="session")

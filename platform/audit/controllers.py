@@ -50,8 +50,9 @@ class AuditController(Controller):
     @get("/", operation_id="ListAuditEntries")
     async def list_entries(
         self, ctx: TenantCtx, action: FromQuery[str | None] = None, target_type: FromQuery[str | None] = None,
-        target_id: FromQuery[str | None] = None, actor_id: FromQuery[uuid.UUID | None] = None, since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0,
+        target_id: FromQuery[str | None] = None, actor_id: FromQuery[uuid.UUID | None] = None,
+        since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None,
+        limit: FromQuery[int] = 50, offset: FromQuery[int] = 0,
     ) -> Page[AuditOut]:
         flt = services.AuditFilter(action=action, target_type=target_type, target_id=target_id,
                                    actor_id=actor_id, since=since, until=until)
@@ -66,8 +67,9 @@ class OpsAuditController(Controller):
     @get("/", operation_id="ListAllAuditEntries")
     async def list_entries(
         self, ctx: OpsCtx, action: FromQuery[str | None] = None, tenant_id: FromQuery[uuid.UUID | None] = None,
-        target_type: FromQuery[str | None] = None, target_id: FromQuery[str | None] = None, actor_id: FromQuery[uuid.UUID | None] = None,
-        since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0,
+        target_type: FromQuery[str | None] = None, target_id: FromQuery[str | None] = None,
+        actor_id: FromQuery[uuid.UUID | None] = None, since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0,
     ) -> Page[AuditOut]:
         flt = services.AuditFilter(action=action, tenant_id=tenant_id, target_type=target_type,
                                    target_id=target_id, actor_id=actor_id, since=since, until=until)

@@ -14,8 +14,9 @@ from pawpay.platform.errors import ScopeViolation
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
 from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
 
-# Never written into before/after snapshots, whatever a caller passes.
-_REDACTED_KEYS = frozenset({"password", "password_hash", "secret", "secret_hash", "token", "token_hash", "api_key"})
+# A snapshot key containing any of these is never written, whatever a caller passes (nested too).
+_SECRET_KEY_PARTS = ("password", "secret", "token", "api_key", "apikey", "private_key", "credential")
+REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +35,25 @@ class AuditView:
     created_at: datetime
 
 
-def _redact(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+def _is_secret_key(key: object) -> bool:
+    name = str(key).lower()
+    return any(part in name for part in _SECRET_KEY_PARTS)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (REDACTED if _is_secret_key(k) else _redact_value(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    return value
+
+
+def redact(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``snapshot`` with the value of every secret-looking key replaced by ``[redacted]``."""
     if snapshot is None:
         return None
-    return {k: ("[redacted]" if k in _REDACTED_KEYS else v) for k, v in snapshot.items()}
+    redacted: dict[str, Any] = _redact_value(snapshot)
+    return redacted
 
 
 async def record(
@@ -67,27 +83,30 @@ async def record(
         action=action,
         target_type=target_type,
         target_id=target_id,
-        before=json.dumps(_redact(before), default=str) if before is not None else None,
-        after=json.dumps(_redact(after), default=str) if after is not None else None,
+        before=json.dumps(redact(before), default=str) if before is not None else None,
+        after=json.dumps(redact(after), default=str) if after is not None else None,
         request_id=ctx.request_id or "",
         ip=ip,
     )
+    insert = AuditEntry.insert(entry).returning(AuditEntry.id, AuditEntry.created_at)
     if isinstance(ctx, TenantContext):
         async with tenant_scope(ctx):
-            await entry.save()
+            rows = await insert
     else:
         async with platform_scope(f"audit {action}", ctx):
-            await entry.save()
-    await _broadcast(entry)
-    return uuid.UUID(str(entry.id))
+            rows = await insert
+    entry_id = uuid.UUID(str(rows[0]["id"]))
+    await _broadcast(entry, entry_id, rows[0]["created_at"])
+    return entry_id
 
 
-async def _broadcast(entry: AuditEntry) -> None:
+async def _broadcast(entry: AuditEntry, entry_id: uuid.UUID, created_at: datetime) -> None:
     from pawpay.platform.hooks._manager import get_plugin_manager
 
     get_plugin_manager().hook.pawpay_audit_recorded(
         entry={
-            "id": str(entry.id),
+            "id": str(entry_id),
+            "created_at": created_at.isoformat(),
             "action": entry.action,
             "tenant_id": str(entry.tenant_id) if entry.tenant_id else None,
             "actor_id": str(entry.actor_id) if entry.actor_id else None,
@@ -109,9 +128,16 @@ class AuditFilter:
     until: datetime | None = None
 
 
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern matching values that start with ``text`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
 def _where(query: Any, flt: AuditFilter) -> Any:
+    # ``action`` matches a prefix: "account." finds every account action.
     if flt.action:
-        query = query.where(AuditEntry.action.like(f"{flt.action}%"))
+        query = query.where(AuditEntry.action.like(_like_prefix(flt.action)))
     if flt.actor_id:
         query = query.where(AuditEntry.actor_id == flt.actor_id)
     if flt.target_type:
@@ -127,9 +153,17 @@ def _where(query: Any, flt: AuditFilter) -> Any:
     return query
 
 
+_VIEW_COLUMNS = (
+    AuditEntry.id, AuditEntry.tenant_id, AuditEntry.actor_id, AuditEntry.actor_label, AuditEntry.action,
+    AuditEntry.target_type, AuditEntry.target_id, AuditEntry.before, AuditEntry.after, AuditEntry.request_id,
+    AuditEntry.ip, AuditEntry.created_at,
+)
+
+
 async def _list(flt: AuditFilter, limit: int, offset: int) -> tuple[list[AuditView], int]:
-    rows = await _where(AuditEntry.select(), flt).order_by(AuditEntry.created_at, ascending=False).order_by(
-        AuditEntry.id
+    # Newest first; entries of one transaction share created_at, so seq keeps their real order.
+    rows = await _where(AuditEntry.select(*_VIEW_COLUMNS), flt).order_by(
+        AuditEntry.created_at, AuditEntry.seq, ascending=False
     ).limit(limit).offset(offset).output(load_json=True)
     total = await _where(AuditEntry.count(), flt)
     return [AuditView(**row) for row in rows], total

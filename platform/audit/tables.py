@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSONB, Timestamptz, Varchar
+from piccolo.columns import JSONB, BigSerial, Timestamptz, Varchar
 from piccolo.columns.column_types import UUID
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.table import Table
@@ -22,3 +22,5 @@ class AuditEntry(Table):
     request_id = Varchar(length=64, default="")
     ip = Varchar(length=64, default="")
     created_at = Timestamptz()
+    # Entries of one transaction share created_at (its start); seq orders them as they happened.
+    seq = BigSerial()

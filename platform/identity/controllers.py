@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -28,8 +28,10 @@ from pawpay.platform.identity.schemas import (
 from pawpay.platform.web.deps import CurrentPrincipal, OpsCtx, RequestId, TenantCtx
 from pawpay.platform.web.middleware import SESSION_COOKIE, client_ip
 
+T = TypeVar("T")
 
-def _out(view: Any, cls: type[Any]) -> Any:
+
+def _out(view: Any, cls: type[T]) -> T:
     return msgspec.convert(dataclasses.asdict(view), cls)
 
 
@@ -43,7 +45,9 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", opt={"auth": "public"}, operation_id="Login", status_code=200)
-    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginBody], request_id: RequestId) -> Response[MeOut]:
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginBody], request_id: RequestId
+    ) -> Response[MeOut]:
         result = await services.login(
             data.email, data.password, ip=client_ip(request.scope),
             user_agent=request.headers.get("user-agent", ""), request_id=request_id,
@@ -89,7 +93,9 @@ class StaffController(Controller):
         return _out(await services.get_staff(ctx, account_id), AccountOut)
 
     @patch("/{account_id:uuid}", operation_id="UpdateStaff")
-    async def update_staff(self, ctx: TenantCtx, account_id: FromPath[uuid.UUID], data: JSONBody[StaffPatchBody]) -> AccountOut:
+    async def update_staff(
+        self, ctx: TenantCtx, account_id: FromPath[uuid.UUID], data: JSONBody[StaffPatchBody]
+    ) -> AccountOut:
         view = await services.update_staff(ctx, account_id, roles=data.roles, is_active=data.is_active,
                                            display_name=data.display_name)
         return _out(view, AccountOut)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -20,6 +21,7 @@ from pawpay.platform.errors import (
     ErrorCode,
     NotAuthenticated,
     NotFound,
+    PawPayError,
     RateLimited,
     ValidationFailed,
 )
@@ -226,28 +228,36 @@ class LoginResult:
     expires_at: datetime
 
 
-async def _throttle(key: str, now: datetime) -> None:
+def _throttle_key(ip: str) -> str:
+    return f"ip:{ip}"
+
+
+async def _ip_retry_after(key: str, now: datetime) -> int | None:
+    """Seconds until ``key`` may try again, or None if it is under its failure budget."""
     settings = get_settings()
     window = timedelta(minutes=settings.login_window_minutes)
-    row = await LoginThrottle.select().where(LoginThrottle.key == key).lock_rows("UPDATE").first()
-    if row is None:
-        await LoginThrottle.raw(
-            "INSERT INTO login_throttle (id, key, window_start, attempts) VALUES ({}, {}, {}, 1) "
-            "ON CONFLICT (key) DO UPDATE SET attempts = login_throttle.attempts + 1",
-            uuid.uuid4(), key, now,
-        )
-        return
-    if row["window_start"] + window <= now:
-        await LoginThrottle.update({LoginThrottle.window_start: now, LoginThrottle.attempts: 1}).where(
-            LoginThrottle.key == key
-        )
-        return
-    if row["attempts"] >= settings.login_attempts_per_ip:
-        retry_after = int((row["window_start"] + window - now).total_seconds()) + 1
-        raise RateLimited(
-            "too many login attempts; wait and try again", retry_after_seconds=retry_after
-        )
-    await LoginThrottle.update({LoginThrottle.attempts: LoginThrottle.attempts + 1}).where(LoginThrottle.key == key)
+    row = await LoginThrottle.select(LoginThrottle.window_start, LoginThrottle.attempts).where(
+        LoginThrottle.key == key
+    ).first()
+    if row is None or row["window_start"] + window <= now or row["attempts"] < settings.login_attempts_per_ip:
+        return None
+    return int((row["window_start"] + window - now).total_seconds()) + 1
+
+
+async def _count_ip_failure(key: str, now: datetime) -> None:
+    """Add one failed attempt to ``key``'s current window (starting a new window if it ended).
+
+    One statement, so that concurrent failures from the same address are all counted.
+    """
+    window_ended_before = now - timedelta(minutes=get_settings().login_window_minutes)
+    await LoginThrottle.raw(
+        "INSERT INTO login_throttle (id, key, window_start, attempts) VALUES ({}, {}, {}, 1) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        "attempts = CASE WHEN login_throttle.window_start <= {} THEN 1 ELSE login_throttle.attempts + 1 END, "
+        "window_start = CASE WHEN login_throttle.window_start <= {} THEN EXCLUDED.window_start "
+        "ELSE login_throttle.window_start END",
+        uuid.uuid4(), key, now, window_ended_before, window_ended_before,
+    )
 
 
 async def login(email: str, password: str, *, ip: str = "", user_agent: str = "", request_id: str = "") -> LoginResult:
@@ -259,59 +269,85 @@ async def login(email: str, password: str, *, ip: str = "", user_agent: str = ""
 async def _login(email: str, password: str, *, ip: str, user_agent: str, request_id: str) -> LoginResult:
     """Check a password login; on success open a server-side session and return its token.
 
-    Every failure says the same thing (no hint whether the e-mail exists). After
-    ``login_max_failures`` wrong passwords the account is locked for ``login_lockout_minutes``;
-    more than ``login_attempts_per_ip`` attempts from one address per window are refused.
+    Every failure says the same thing, ``INVALID_CREDENTIALS`` (no hint whether the e-mail
+    exists or the account is deactivated). After ``login_max_failures`` wrong passwords in a row
+    the account is locked for ``login_lockout_minutes``: ``ACCOUNT_LOCKED``, even with the right
+    password. An address with ``login_attempts_per_ip`` failed attempts in the current
+    ``login_window_minutes`` window is refused (``RATE_LIMITED``, 429 with Retry-After) until the
+    window ends; successful logins do not count, so an office behind one address is not locked
+    out by its own staff. The counters are written before the error is raised, in this
+    function's own committed transaction.
     """
-    settings = get_settings()
     now = utcnow()
-    try:
-        email = normalise_email(email)
-    except ValidationFailed:
-        raise NotAuthenticated("wrong e-mail or password", code=ErrorCode.INVALID_CREDENTIALS) from None
-    # The lock-out and throttle counters must survive the failure, so they commit on their own.
+    throttle_key = _throttle_key(ip)
+    error: PawPayError | None = None
     async with platform_scope("login"):
-        await _throttle(f"ip:{ip}", now)
-        row = await Account.select().where(Account.email == email).lock_rows("UPDATE").first()
-        if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
-            raise _Locked(row["locked_until"])
-        ok = passwords.verify_password(row["password_hash"] if row else None, password)
-        if row is None or not ok or not row["is_active"]:
-            if row is not None and row["is_active"]:
-                failures = row["failed_logins"] + 1
-                locked_until = now + timedelta(minutes=settings.login_lockout_minutes) \
-                    if failures >= settings.login_max_failures else None
-                await Account.update({
-                    Account.failed_logins: 0 if locked_until else failures,
-                    Account.locked_until: locked_until,
-                }).where(Account.id == row["id"])
-                if locked_until:
-                    await record(PlatformContext(request_id=request_id, actor_label=email), "account.locked",
-                                 target_type="account", target_id=str(row["id"]), tenant_id=row["tenant_id"],
-                                 ip=ip)
-            failed = True
+        retry_after = await _ip_retry_after(throttle_key, now)
+        if retry_after is not None:
+            raise RateLimited("too many failed logins from your address; wait and try again",
+                              retry_after_seconds=retry_after)
+        try:
+            email = normalise_email(email)
+        except ValidationFailed:
+            row = None
         else:
-            failed = False
-            token = secrets.token_urlsafe(32)
-            expires_at = now + timedelta(minutes=settings.session_ttl_minutes)
-            session = WebSession(
-                token_hash=_sha256(token), account_id=row["id"], tenant_id=row["tenant_id"], csrf_token=secrets.token_urlsafe(32),
-                ip=ip[:64], user_agent=user_agent[:256], created_at=now, last_seen_at=now, expires_at=expires_at,
-            )
-            await session.save()
-            changes: dict[Any, Any] = {Account.failed_logins: 0, Account.locked_until: None,
-                                       Account.last_login_at: now}
-            if passwords.needs_rehash(row["password_hash"]):
-                changes[Account.password_hash] = passwords.hash_password(password)
-            await Account.update(changes).where(Account.id == row["id"])
-            principal = _principal(row, session_id=session.id, csrf_token=session.csrf_token)
-            await record(
-                principal.platform_context(request_id) if row["tenant_id"] is None
-                else principal.tenant_context(request_id),
-                "session.login", target_type="account", target_id=str(row["id"]), ip=ip,
-            )
-    if failed:
-        raise NotAuthenticated("wrong e-mail or password", code=ErrorCode.INVALID_CREDENTIALS)
+            row = await Account.select().where(Account.email == email).lock_rows("UPDATE").first()
+        if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
+            error = _Locked(row["locked_until"])
+        else:
+            # argon2 is deliberately slow: keep it off the event loop.
+            ok = await asyncio.to_thread(passwords.verify_password, row["password_hash"] if row else None, password)
+            if row is None or not ok or not row["is_active"]:
+                error = NotAuthenticated("wrong e-mail or password", code=ErrorCode.INVALID_CREDENTIALS)
+                if row is not None and row["is_active"] and not ok:
+                    await _count_account_failure(row, now, ip=ip, request_id=request_id)
+        if error is not None:
+            await _count_ip_failure(throttle_key, now)
+        else:
+            assert row is not None
+            result = await _open_session(row, now, password, ip=ip, user_agent=user_agent, request_id=request_id)
+    if error is not None:
+        raise error
+    return result
+
+
+async def _count_account_failure(row: dict[str, Any], now: datetime, *, ip: str, request_id: str) -> None:
+    settings = get_settings()
+    failures = row["failed_logins"] + 1
+    locked_until = now + timedelta(minutes=settings.login_lockout_minutes) \
+        if failures >= settings.login_max_failures else None
+    await Account.update({
+        Account.failed_logins: 0 if locked_until else failures,
+        Account.locked_until: locked_until,
+    }).where(Account.id == row["id"])
+    if locked_until:
+        await record(PlatformContext(request_id=request_id, actor_label=row["email"]), "account.locked",
+                     target_type="account", target_id=str(row["id"]), tenant_id=row["tenant_id"], ip=ip,
+                     after={"locked_until": locked_until.isoformat()})
+
+
+async def _open_session(
+    row: dict[str, Any], now: datetime, password: str, *, ip: str, user_agent: str, request_id: str
+) -> LoginResult:
+    settings = get_settings()
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(minutes=settings.session_ttl_minutes)
+    session = WebSession(
+        token_hash=_sha256(token), account_id=row["id"], tenant_id=row["tenant_id"],
+        csrf_token=secrets.token_urlsafe(32), ip=ip[:64], user_agent=user_agent[:256], created_at=now,
+        last_seen_at=now, expires_at=expires_at,
+    )
+    await session.save()
+    changes: dict[Any, Any] = {Account.failed_logins: 0, Account.locked_until: None, Account.last_login_at: now}
+    if passwords.needs_rehash(row["password_hash"]):
+        changes[Account.password_hash] = passwords.hash_password(password)
+    await Account.update(changes).where(Account.id == row["id"])
+    principal = _principal(row, session_id=session.id, csrf_token=session.csrf_token)
+    await record(
+        principal.platform_context(request_id) if row["tenant_id"] is None
+        else principal.tenant_context(request_id),
+        "session.login", target_type="account", target_id=str(row["id"]), ip=ip,
+    )
     return LoginResult(token=token, principal=principal, expires_at=expires_at)
 
 

@@ -45,7 +45,9 @@ class TenantController(Controller):
         return _out(await services.get_own_tenant(ctx))
 
     @get("/ops/tenants", opt={"auth": "platform"}, operation_id="ListTenants")
-    async def list_tenants(self, ctx: OpsCtx, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0) -> Page[TenantOut]:
+    async def list_tenants(
+        self, ctx: OpsCtx, limit: FromQuery[int] = 50, offset: FromQuery[int] = 0
+    ) -> Page[TenantOut]:
         limit, offset = check_window(limit, offset)
         views, total = await services.list_tenants(ctx, limit=limit, offset=offset)
         return Page(items=[_out(v) for v in views], total=total, limit=limit, offset=offset)

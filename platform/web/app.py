@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -73,7 +76,7 @@ def create_app(
             if manage_pool:
                 await close_pool()
 
-    template_dirs = [Path(d) for d in pm.template_directories()]
+    template_dirs: list[Path | os.PathLike[Any] | str] = [Path(d) for d in pm.template_directories()]
     app = Litestar(
         route_handlers=pm.route_handlers(),
         dependencies=DEPENDENCIES,
@@ -91,7 +94,8 @@ def create_app(
             description="JSON API of pawpay. Errors are always {code, detail, data}.",
         ),
         debug=False,
-        state={"settings": settings, "plugin_manager": pm},
+        logging_config=None,  # pawpay configures logging itself (structured JSON)
+        state=State({"settings": settings, "plugin_manager": pm}),
     )
     check_access_rules(app)
     return app

@@ -14,13 +14,14 @@ from pawpay.platform.tenancy.context import PlatformContext, TenantContext
 
 def provide_ctx(request: Request[Any, Any, Any]) -> TenantContext | PlatformContext:
     ctx = request.scope.get("state", {}).get("ctx")
-    if ctx is None:
+    if not isinstance(ctx, TenantContext | PlatformContext):
         raise NotAuthenticated("sign in first")
-    return ctx  # type: ignore[no-any-return]
+    return ctx
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal | None:
-    return request.scope.get("user")
+    user = request.scope.get("user")
+    return user if isinstance(user, Principal) else None
 
 
 def provide_request_id(request: Request[Any, Any, Any]) -> str:

@@ -2,21 +2,25 @@
 
 JSON for the API (and any client that does not ask for HTML); for browsers on ``/admin`` and
 ``/ops`` an unauthenticated request is sent to the login page and other errors render
-``error.html`` if a component provides it. Unexpected exceptions are logged with the request id
-and answered with a generic 500: never a stack trace.
+``error.html`` if a component provides it (a minimal built-in page otherwise). Unexpected
+exceptions are logged with the request id and answered with a generic 500: never a stack trace.
+A database that cannot be reached is a 503 ``SERVICE_UNAVAILABLE`` (retry later), not a 500.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import uuid
 from typing import Any
 from urllib.parse import quote
 
+import asyncpg
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, TemplateNotFoundException
 from litestar.exceptions import ValidationException as LitestarValidationException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from pawpay.platform.errors import ErrorCode, PawPayError
 
@@ -35,6 +39,19 @@ _STATUS_CODES = {
     503: ErrorCode.SERVICE_UNAVAILABLE,
 }
 HTML_AREAS = ("/admin", "/ops", "/login", "/sign", "/apply")
+ERROR_TEMPLATE = "error.html"
+
+# The database is unreachable, restarting or out of connections: worth retrying, never a bug.
+# (SQLSTATE classes 08 connection, 53 insufficient resources, 57 operator intervention.)
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.OperatorInterventionError,
+)
+DATABASE_UNAVAILABLE_DETAIL = "the database is unavailable; try again in a moment"
 
 
 def wants_html(request: Request[Any, Any, Any]) -> bool:
@@ -42,7 +59,8 @@ def wants_html(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(HTML_AREAS) and "text/html" in accept
 
 
-def _body(exc: Exception) -> tuple[int, dict[str, Any]]:
+def error_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and ``{code, detail, data}`` body for ``exc`` (no request id yet)."""
     if isinstance(exc, PawPayError):
         return exc.http_status, exc.to_body()
     if isinstance(exc, LitestarValidationException):
@@ -57,6 +75,10 @@ def _body(exc: Exception) -> tuple[int, dict[str, Any]]:
         code = _STATUS_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST if exc.status_code < 500
                                  else ErrorCode.INTERNAL_ERROR)
         return exc.status_code, {"code": str(code), "detail": exc.detail, "data": {}}
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return HTTP_503_SERVICE_UNAVAILABLE, {
+            "code": str(ErrorCode.SERVICE_UNAVAILABLE), "detail": DATABASE_UNAVAILABLE_DETAIL, "data": {},
+        }
     return HTTP_500_INTERNAL_SERVER_ERROR, {
         "code": str(ErrorCode.INTERNAL_ERROR),
         "detail": "an unexpected error happened; it was logged, quote the request id when reporting it",
@@ -64,26 +86,62 @@ def _body(exc: Exception) -> tuple[int, dict[str, Any]]:
     }
 
 
+def _fallback_page(status: int, body: dict[str, Any], request_id: str) -> Response[str]:
+    """A bare page for when no component provides ``error.html`` (or it cannot be rendered)."""
+    text = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{status}</title></head><body>"
+        f"<h1>{status}</h1><p>{html.escape(str(body['detail']))}</p>"
+        f"<p><small>{html.escape(str(body['code']))} · {html.escape(request_id)}</small></p></body></html>"
+    )
+    return Response(content=text, status_code=status, media_type=MediaType.HTML)
+
+
+def _html_response(
+    request: Request[Any, Any, Any], exc: Exception, status: int, body: dict[str, Any], request_id: str
+) -> Response[Any]:
+    signed_out = isinstance(exc, NotAuthorizedException) or body["code"] == ErrorCode.NOT_AUTHENTICATED
+    if signed_out and not request.url.path.startswith("/login"):
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return Redirect(path=f"/login?next={target}", status_code=303)
+    engine = request.app.template_engine
+    if engine is None:
+        return _fallback_page(status, body, request_id)
+    try:
+        # Resolve it now: a missing template must not turn into a second error while rendering.
+        engine.get_template(ERROR_TEMPLATE)
+    except TemplateNotFoundException:
+        return _fallback_page(status, body, request_id)
+    return Template(
+        template_name=ERROR_TEMPLATE,
+        context={"status": status, "error": body, "request_id": request_id},
+        status_code=status,
+        media_type=MediaType.HTML,
+    )
+
+
 def exception_to_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    status, body = _body(exc)
-    request_id = request.scope.get("state", {}).get("request_id", "")
-    if status >= 500 and not isinstance(exc, PawPayError):
+    status, body = error_body(exc)
+    state = request.scope.setdefault("state", {})
+    request_id = state.get("request_id")
+    headers: dict[str, str] = {}
+    if not request_id:
+        # Raised before the request middleware ran (unknown route, wrong method): give the
+        # response an id of its own so that every answer can be quoted in a report.
+        request_id = state["request_id"] = uuid.uuid4().hex
+        headers["x-request-id"] = request_id
+    if status >= 500 and isinstance(exc, DATABASE_UNAVAILABLE):
+        log.warning("database unavailable: %s", exc, extra={"request_id": request_id})
+    elif status >= 500 and not isinstance(exc, PawPayError):
         log.exception("unhandled error", exc_info=exc, extra={"request_id": request_id})
     elif status >= 500:
         log.error("%s: %s", body["code"], body["detail"], extra={"request_id": request_id})
-    body["data"] = {**body["data"], "request_id": request_id} if status >= 500 else body["data"]
-    headers = {}
+    if status >= 500:
+        body["data"] = {**body["data"], "request_id": request_id}
     if status == 429 and isinstance(exc, PawPayError) and "retry_after_seconds" in exc.data:
         headers["retry-after"] = str(exc.data["retry_after_seconds"])
     if wants_html(request):
-        if isinstance(exc, (NotAuthorizedException,)) or body["code"] == ErrorCode.NOT_AUTHENTICATED:
-            if not request.url.path.startswith("/login"):
-                target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-                return Redirect(path=f"/login?next={target}", status_code=303)
-        return Template(
-            template_name="error.html",
-            context={"status": status, "error": body, "request_id": request_id},
-            status_code=status,
-            media_type=MediaType.HTML,
-        )
+        response = _html_response(request, exc, status, body, request_id)
+        for name, value in headers.items():
+            response.headers[name] = value
+        return response
     return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)

@@ -25,7 +25,7 @@ PUBLIC_FRAMEWORK_PREFIXES = ("/api/docs",)
 def access_mode(handler: BaseRouteHandler, path: str) -> str | None:
     mode = handler.opt.get("auth")
     if mode is None:
-        methods = getattr(handler, "http_methods", set())
+        methods: set[str] = getattr(handler, "http_methods", set())
         if methods == {"OPTIONS"} or path.startswith(PUBLIC_FRAMEWORK_PREFIXES):
             return "public"
     return mode if mode in AUTH_MODES else None

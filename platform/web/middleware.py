@@ -4,6 +4,15 @@ Why a middleware and not a dependency: piccolo keeps the transaction in a Contex
 litestar resolves dependencies in task groups whose context copies would lose it (STACK_NOTES
 §2.2). The response is buffered so that COMMIT happens *before* the client sees a success: a
 failed commit becomes a 500, never a 2xx for lost data. Any error status rolls back.
+
+CSRF: an unsafe request authenticated by the session cookie must carry the session's token in
+the ``x-csrftoken`` header, or as the ``_csrf`` field of an ``application/x-www-form-urlencoded``
+body (plain HTML forms; such a body is read here, at most ``MAX_FORM_BYTES``, and handed on to
+the application unchanged). Never in the query string: URLs end up in logs and Referer headers.
+API keys (``Authorization: Bearer``) need no CSRF token: browsers never send them on their own.
+
+A database that cannot be reached answers 503 ``SERVICE_UNAVAILABLE``; nothing the middleware
+does ends in a stack trace for the client.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import parse_qs
@@ -24,11 +33,13 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types.asgi_types import HTTPRequestEvent, ReceiveMessage
 
 from pawpay.platform.errors import ErrorCode
 from pawpay.platform.identity.principal import Principal
 from pawpay.platform.observability import metrics
 from pawpay.platform.tenancy.scope import ANONYMOUS, PLATFORM, TENANT, anonymous_scope, narrowed
+from pawpay.platform.web.errors import DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_DETAIL
 
 log = logging.getLogger("pawpay.request")
 
@@ -67,11 +78,18 @@ def client_ip(scope: Scope) -> str:
     return str(client[0]) if client else ""
 
 
+def request_id_for(scope: Scope) -> str:
+    """The caller's ``x-request-id`` if it is a sane token, else a new one (never trust it blindly:
+    it ends up in logs and the audit log)."""
+    incoming = _header(scope, b"x-request-id")
+    return incoming if incoming and _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+
+
 async def _json_error(send: Send, status: int, code: ErrorCode, detail: str, request_id: str) -> None:
-    body = json.dumps({"code": str(code), "detail": detail, "data": {}}).encode()
+    data = {"request_id": request_id} if status >= 500 else {}
+    body = json.dumps({"code": str(code), "detail": detail, "data": data}).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"x-request-id", request_id.encode()),
     ]})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -95,33 +113,48 @@ async def authenticate(scope: Scope) -> tuple[Principal | None, bool]:
 
 
 class _ReplayReceive:
-    """Hands the already-read request body to the app as if it were read for the first time."""
+    """Hands the body the middleware already read to the app as if it were read for the first
+    time; later calls (waiting for a disconnect) go to the server's own ``receive``."""
 
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, body: bytes, receive: Receive) -> None:
         self._body: bytes | None = body
+        self._receive = receive
 
-    async def __call__(self) -> Message:
+    async def __call__(self) -> ReceiveMessage:
         if self._body is None:
-            return {"type": "http.disconnect"}
+            return await self._receive()
         body, self._body = self._body, None
-        return {"type": "http.request", "body": body, "more_body": False}
+        message: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+        return message
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body; raises :class:`_BodyTooLarge` past ``limit`` bytes."""
+    chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
-        if message["type"] != "http.request":
+        if message["type"] != "http.request":  # the client went away
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            break
+        if size > limit:
+            raise _BodyTooLarge
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _same_token(supplied: str | None, expected: str | None) -> bool:
+    if not supplied or not expected:
+        return False
+    # Bytes: compare_digest refuses non-ASCII str, and a header may carry anything.
+    return secrets.compare_digest(supplied.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 class RequestMiddleware(ASGIMiddleware):
@@ -129,8 +162,7 @@ class RequestMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         started = time.perf_counter()
-        incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_for(scope)
         state: MutableMapping[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -177,27 +209,39 @@ class RequestMiddleware(ASGIMiddleware):
                 method = scope.get("method", "GET")
                 if cookie_auth and principal is not None and method not in SAFE_METHODS \
                         and not scope["path"].startswith(CSRF_EXEMPT_PREFIXES):
-                    receive, ok = await self._check_csrf(scope, receive, principal)
+                    try:
+                        receive, ok = await self._check_csrf(scope, receive, principal)
+                    except _BodyTooLarge:
+                        await tx.rollback()  # type: ignore[no-untyped-call]
+                        await _json_error(send, 413, ErrorCode.BAD_REQUEST,
+                                          f"the form is larger than {MAX_FORM_BYTES} bytes", request_id)
+                        return
                     if not ok:
-                        await tx.rollback()
+                        await tx.rollback()  # type: ignore[no-untyped-call]
                         await _json_error(send, 403, ErrorCode.CSRF_FAILED,
                                           "CSRF token missing or wrong; reload the page and try again",
                                           request_id)
                         return
                 await self._run_scoped(scope, receive, capture, next_app, principal, request_id)
                 if status.get("code", 500) >= 400:
-                    await tx.rollback()
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                asyncpg.CannotConnectNowError, TimeoutError) as exc:
+                    await tx.rollback()  # type: ignore[no-untyped-call]
+        except DATABASE_UNAVAILABLE as exc:
             log.warning("database unavailable: %s", exc, extra={"request_id": request_id})
-            await _json_error(send, 503, ErrorCode.SERVICE_UNAVAILABLE,
-                              "the database is unavailable; try again in a moment", request_id)
+            await _json_error(send, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_DETAIL, request_id)
             return
         except asyncpg.PostgresError as exc:
             # COMMIT itself failed (serialization, deferred constraint): nothing was saved.
             log.error("commit failed: %s", exc, extra={"request_id": request_id})
             await _json_error(send, 500, ErrorCode.INTERNAL_ERROR,
                               "the change could not be saved; nothing was changed, try again", request_id)
+            return
+        except Exception:
+            # Nothing was sent yet (the response is buffered), so the client still gets the
+            # error model rather than a dropped connection or a framework traceback page.
+            log.exception("request failed outside the handler", extra={"request_id": request_id})
+            await _json_error(send, 500, ErrorCode.INTERNAL_ERROR,
+                              "an unexpected error happened; it was logged, quote the request id when "
+                              "reporting it", request_id)
             return
         for message in buffered:
             await send(message)
@@ -220,18 +264,14 @@ class RequestMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send)
 
     async def _check_csrf(self, scope: Scope, receive: Receive, principal: Principal) -> tuple[Receive, bool]:
-        expected = principal.csrf_token or ""
+        """Whether the request carries the session's CSRF token, and the ``receive`` to hand on
+        (a replay of the body if it had to be read to find the form field)."""
         supplied = _header(scope, CSRF_HEADER)
         if supplied is None:
-            content_type = (_header(scope, b"content-type") or "").split(";")[0].strip()
+            content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
             if content_type == "application/x-www-form-urlencoded":
-                body = await _read_body(receive)
-                receive = _ReplayReceive(body)
-                supplied = (parse_qs(body.decode("utf-8", "replace")).get(CSRF_FORM_FIELD) or [None])[0]
-            else:
-                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-                supplied = (query.get(CSRF_FORM_FIELD) or [None])[0]
-        return receive, bool(expected) and supplied is not None and secrets.compare_digest(supplied, expected)
-
-
-ReceiveFactory = Callable[[], Awaitable[Message]]
+                body = await _read_body(receive, MAX_FORM_BYTES)
+                receive = _ReplayReceive(body, receive)
+                values = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FORM_FIELD)
+                supplied = values[0] if values else None
+        return receive, _same_token(supplied, principal.csrf_token)

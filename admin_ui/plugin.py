@@ -1,3 +1,55 @@
-"""Registers the admin UI (placeholder until the UI shell lands)."""
+"""Registers the admin UI shell: its pages, templates, static files and navigation entries."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from pawpay.admin_ui.labels import N_
+from pawpay.admin_ui.templating import STATIC_PATH
+from pawpay.platform.hooks import hookimpl
+from pawpay.platform.hooks.types import NavItem
+from pawpay.platform.identity.roles import FINANCE, MANAGER, OPS_ADMIN
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+
+@hookimpl
+def pawpay_route_handlers() -> list[object]:
+    from litestar.static_files import create_static_files_router
+
+    from pawpay.admin_ui.pages import api_keys, audit, auth, home, ops, staff
+
+    return [
+        auth.login_form, auth.login_submit, auth.logout, auth.switch_locale,
+        home.admin_dashboard, home.ops_dashboard,
+        audit.admin_audit, audit.ops_audit,
+        staff.StaffPages, api_keys.ApiKeyPages, ops.StorePages, ops.OperatorPages,
+        create_static_files_router(path=STATIC_PATH, directories=[STATIC], name="admin_ui_static",
+                                   opt={"auth": "public"}, include_in_schema=False),
+    ]
+
+
+@hookimpl
+def pawpay_template_directories() -> list[str]:
+    return [str(TEMPLATES)]
+
+
+@hookimpl
+def pawpay_admin_nav(area: str) -> list[NavItem]:
+    if area == "admin":
+        return [
+            NavItem(N_("Overview"), "/admin", order=0),
+            NavItem(N_("Audit log"), "/admin/audit", frozenset({MANAGER, FINANCE}), order=900),
+            NavItem(N_("Staff"), "/admin/staff", frozenset({MANAGER}), order=910),
+            NavItem(N_("API keys"), "/admin/api-keys", frozenset({MANAGER}), order=920),
+        ]
+    if area == "ops":
+        return [
+            NavItem(N_("Overview"), "/ops", order=0),
+            NavItem(N_("Stores"), "/ops/stores", order=10),
+            NavItem(N_("Audit log"), "/ops/audit", order=900),
+            NavItem(N_("Operators"), "/ops/operators", frozenset({OPS_ADMIN}), order=910),
+        ]
+    return []

@@ -1,0 +1,26 @@
+"""The landing pages of both areas: ``/admin`` (store staff) and ``/ops`` (operators)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from pawpay.admin_ui.routing import page_get
+from pawpay.admin_ui.shell import ADMIN, OPS, Shell
+from pawpay.platform.tenancy import services as tenancy
+from pawpay.platform.web.deps import OpsCtx
+
+
+@page_get("/admin", opt={"auth": "tenant"}, name="shell:admin", include_in_schema=False)
+async def admin_dashboard(request: Request[Any, Any, Any]) -> Template:
+    shell = await Shell.load(request, ADMIN)
+    return shell.render("shell/admin_dashboard.html")
+
+
+@page_get("/ops", opt={"auth": "platform"}, name="shell:ops", include_in_schema=False)
+async def ops_dashboard(request: Request[Any, Any, Any], ctx: OpsCtx) -> Template:
+    shell = await Shell.load(request, OPS)
+    _, store_count = await tenancy.list_tenants(ctx, limit=1)
+    return shell.render("shell/ops_dashboard.html", {"store_count": store_count})

@@ -1,0 +1,122 @@
+"""The /admin and /ops frames: who sees what, navigation by role, the test-mode banner, English."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pawpay.platform.identity.roles import FINANCE, FRONT_DESK, OPS_REVIEWER
+
+pytestmark = pytest.mark.integration
+
+
+def nav_paths(html: str) -> list[str]:
+    nav = html.split('<nav id="main-nav"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'<a href="([^"]+)"', nav)
+
+
+async def test_manager_dashboard_shows_store_roles_nav_and_test_banner(browser, store_a) -> None:
+    await browser.sign_in(store_a.manager_email)
+    page = await browser.get("/admin")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert f'<a class="brand" href="/admin">{store_a.name}</a>' in page.text
+    assert "店长" in page.text  # the role, translated
+    assert "测试模式" in page.text  # seeded stores are in test mode
+    assert nav_paths(page.text) == ["/admin", "/admin/audit", "/admin/staff", "/admin/api-keys"]
+    assert 'aria-current="page">概览' in page.text
+    assert 'name="_csrf" value="' in page.text  # the sign-out form
+
+
+async def test_front_desk_sees_only_what_the_role_allows(new_browser, store_a, make_staff) -> None:
+    browser = await new_browser()
+    await browser.sign_in(await make_staff(store_a.tenant_id, FRONT_DESK))
+    page = await browser.get("/admin")
+    assert page.status_code == 200
+    assert nav_paths(page.text) == ["/admin"]
+    assert "前台/销售" in page.text
+    for path in ("/admin/audit", "/admin/staff", "/admin/api-keys"):
+        denied = await browser.get(path)
+        assert denied.status_code == 403, path
+        assert "您无权访问此页面" in denied.text
+        assert "您的角色无权执行此操作" in denied.text  # the service's detail, translated
+    assert (await browser.get("/ops")).status_code == 403
+
+
+async def test_finance_sees_the_audit_log_but_not_staff(new_browser, store_a, make_staff) -> None:
+    browser = await new_browser()
+    await browser.sign_in(await make_staff(store_a.tenant_id, FINANCE))
+    page = await browser.get("/admin")
+    assert nav_paths(page.text) == ["/admin", "/admin/audit"]
+    assert (await browser.get("/admin/audit")).status_code == 200
+    assert (await browser.get("/admin/staff")).status_code == 403
+
+
+async def test_areas_are_separate(new_browser, store_a, operator) -> None:
+    staff = await new_browser()
+    await staff.sign_in(store_a.manager_email)
+    denied = await staff.get("/ops/stores")
+    assert denied.status_code == 403
+    assert "此页面仅供平台运营人员使用" in denied.text
+    ops = await new_browser()
+    await ops.sign_in(operator["email"])
+    assert (await ops.get("/admin")).status_code == 403
+    assert (await ops.get("/admin/staff")).status_code == 403
+    page = await ops.get("/ops")
+    assert nav_paths(page.text) == ["/ops", "/ops/stores", "/ops/audit", "/ops/operators"]
+    assert "测试模式" not in page.text
+
+
+async def test_operator_without_admin_role_has_no_operator_page(new_browser, make_operator) -> None:
+    browser = await new_browser()
+    await browser.sign_in(await make_operator(OPS_REVIEWER))
+    page = await browser.get("/ops")
+    assert nav_paths(page.text) == ["/ops", "/ops/stores", "/ops/audit"]
+    assert "审核员" in page.text
+    assert (await browser.get("/ops/operators")).status_code == 403
+
+
+async def test_api_keys_cannot_use_pages(browser, store_a) -> None:
+    from pawpay.platform.identity.roles import MANAGER
+    from pawpay.platform.identity.services import create_api_key
+    from pawpay.platform.tenancy.context import TenantContext
+
+    key, _ = await create_api_key(TenantContext(tenant_id=store_a.tenant_id, actor_label="test"),
+                                  name="pages probe", role=MANAGER)
+    response = await browser.get("/admin", headers={"authorization": f"Bearer {key}"})
+    assert response.status_code == 403
+
+
+async def test_english_switch_translates_the_frame(browser, store_a) -> None:
+    await browser.sign_in(store_a.manager_email)
+    switched = await browser.get("/locale", params={"lang": "en", "next": "/admin/audit"})
+    assert switched.headers["location"] == "/admin/audit"
+    page = await browser.get("/admin/audit")
+    assert '<html lang="en">' in page.text
+    assert "<h1>Audit log</h1>" in page.text
+    assert "Store manager" in page.text
+    assert "Test mode:" in page.text
+    assert "审计日志" not in page.text
+    assert 'href="/locale?lang=zh_CN&amp;next=/admin/audit"' in page.text
+
+
+async def test_account_locale_is_used_without_a_cookie(browser, store_a) -> None:
+    await browser.sign_in(store_a.manager_email)  # the seeded account's locale is zh_CN
+    assert '<html lang="zh-CN">' in (await browser.get("/admin")).text
+
+
+async def test_unknown_page_renders_the_error_page(browser, store_a) -> None:
+    await browser.sign_in(store_a.manager_email)
+    page = await browser.get("/admin/no-such-page")
+    assert page.status_code == 404
+    assert "页面不存在" in page.text
+    assert "请求编号" in page.text
+
+
+async def test_nav_contributions_come_from_the_hook(pawpay_app) -> None:
+    pm = pawpay_app.state["plugin_manager"]
+    admin = {item.path: item for item in pm.admin_nav("admin")}
+    assert admin["/admin/staff"].roles == frozenset({"manager"})
+    assert {"/admin", "/admin/audit", "/admin/api-keys"} <= set(admin)
+    assert {item.path for item in pm.admin_nav("ops")} >= {"/ops", "/ops/stores", "/ops/audit", "/ops/operators"}

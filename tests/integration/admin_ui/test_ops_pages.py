@@ -1,0 +1,123 @@
+"""Operator pages: stores (with their manager) and operator accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from pawpay.platform.identity import services as identity
+from pawpay.platform.identity.roles import OPS_ADMIN, OPS_REVIEWER
+from pawpay.platform.tenancy import services as tenancy
+from pawpay.platform.tenancy.context import PlatformContext
+
+pytestmark = pytest.mark.integration
+OPS = PlatformContext(actor_label="test")
+
+
+async def store_slugs() -> set[str]:
+    stores, _ = await tenancy.list_tenants(OPS, limit=200)
+    return {s.slug for s in stores}
+
+
+def store_form(**overrides: str) -> dict[str, str]:
+    slug = f"shop-{uuid.uuid4().hex[:8]}"
+    fields = {"name": "喵星人宠物店", "slug": slug, "time_zone": "Asia/Shanghai", "test_mode": "on",
+              "manager_email": f"boss@{slug}.test", "manager_name": "老板", "manager_password": "good-password-1"}
+    fields.update(overrides)
+    return fields
+
+
+async def test_stores_page_lists_stores(new_browser, operator, store_a, store_b) -> None:
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    page = await browser.get("/ops/stores")
+    assert page.status_code == 200
+    assert store_a.slug in page.text
+    assert store_b.slug in page.text
+    assert 'action="/ops/stores"' in page.text  # an admin sees the create form
+
+
+async def test_operator_creates_a_store_whose_manager_can_sign_in(new_browser, operator) -> None:
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    fields = store_form()
+    response = await browser.submit("/ops/stores", fields)
+    assert response.status_code == 303
+    assert "门店 喵星人宠物店 已创建" in (await browser.get("/ops/stores")).text
+    assert fields["slug"] in await store_slugs()
+    manager = await new_browser()
+    await manager.sign_in(fields["manager_email"], fields["manager_password"])
+    dashboard = await manager.get("/admin")
+    assert "喵星人宠物店" in dashboard.text
+    assert "店长" in dashboard.text
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"slug": "No Spaces!"}, "slug"),
+    ({"name": "  "}, "name"),
+    ({"time_zone": "Mars/Olympus"}, "time_zone"),
+    ({"manager_email": "nobody"}, "manager_email"),
+    ({"manager_password": "short"}, "manager_password"),
+])
+async def test_bad_store_input_creates_nothing(new_browser, operator, overrides, field) -> None:
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    fields = store_form(**overrides)
+    response = await browser.submit("/ops/stores", fields)
+    assert response.status_code == 422
+    assert f'id="err-{field}"' in response.text
+    assert fields["slug"] not in await store_slugs()
+
+
+async def test_taken_slug_or_manager_email_creates_nothing(new_browser, operator, store_a) -> None:
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    taken_slug = await browser.submit("/ops/stores", store_form(slug=store_a.slug))
+    assert taken_slug.status_code == 422
+    assert 'id="err-slug"' in taken_slug.text
+    # The store insert succeeds, then the manager's e-mail is taken: the store must not survive.
+    fields = store_form(manager_email=store_a.manager_email)
+    taken_email = await browser.submit("/ops/stores", fields)
+    assert taken_email.status_code == 422
+    assert 'id="err-manager_email">该邮箱已被其他账号使用' in taken_email.text
+    assert fields["slug"] not in await store_slugs()
+
+
+async def test_only_ops_admins_create_stores(new_browser, make_operator) -> None:
+    browser = await new_browser()
+    await browser.sign_in(await make_operator(OPS_REVIEWER))
+    page = await browser.get("/ops/stores")
+    assert page.status_code == 200
+    assert 'action="/ops/stores"' not in page.text
+    fields = store_form()
+    response = await browser.submit("/ops/stores", fields, csrf_from="/ops")
+    assert response.status_code == 403
+    assert fields["slug"] not in await store_slugs()
+
+
+async def test_admin_adds_an_operator(new_browser, operator) -> None:
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    email = f"op-{uuid.uuid4().hex[:6]}@pawpay.test"
+    response = await browser.submit("/ops/operators", [("email", email), ("display_name", "审核小李"),
+                                                       ("password", "good-password-1"), ("roles", OPS_REVIEWER)])
+    assert response.status_code == 303
+    page = await browser.get("/ops/operators")
+    assert email in page.text
+    assert "审核员" in page.text
+    views = {v.email: v for v in await identity.list_operators(OPS)}
+    assert views[email].roles == [OPS_REVIEWER]
+    bad = await browser.submit("/ops/operators", {"email": f"x{email}", "password": "good-password-1",
+                                                  "roles": "manager"})
+    assert bad.status_code == 422
+    assert f"x{email}" not in {v.email for v in await identity.list_operators(OPS)}
+
+
+async def test_store_staff_cannot_reach_operator_forms(new_browser, store_a) -> None:
+    browser = await new_browser()
+    await browser.sign_in(store_a.manager_email)
+    response = await browser.submit("/ops/operators", {"email": "evil@example.test", "password": "good-password-1",
+                                                       "roles": OPS_ADMIN}, csrf_from="/admin")
+    assert response.status_code == 403
+    assert "evil@example.test" not in {v.email for v in await identity.list_operators(OPS)}

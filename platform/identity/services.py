@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -241,7 +242,8 @@ async def _ip_retry_after(key: str, now: datetime) -> int | None:
     ).first()
     if row is None or row["window_start"] + window <= now or row["attempts"] < settings.login_attempts_per_ip:
         return None
-    return int((row["window_start"] + window - now).total_seconds()) + 1
+    window_end: datetime = row["window_start"] + window
+    return max(1, math.ceil((window_end - now).total_seconds()))
 
 
 async def _count_ip_failure(key: str, now: datetime) -> None:

@@ -16,12 +16,10 @@ SCHEDULER_CLAIMS = Counter("pawpay_scheduler_claimed_total", "Due rows claimed b
 
 
 def _route(scope: Any) -> str:
-    # The route template (not the raw path) keeps label cardinality bounded.
-    handler = scope.get("route_handler")
-    paths = getattr(handler, "paths", None)
-    if paths:
-        return str(sorted(paths)[0])
-    return "unmatched"
+    # The matched route's template (``/api/v1/staff/{account_id}``), never the raw path: label
+    # values stay bounded. (A controller handler's own ``paths`` are relative to the controller.)
+    template = scope.get("path_template")
+    return str(template) if template else "unmatched"
 
 
 def observe_request(scope: Any, status: int, seconds: float) -> None:

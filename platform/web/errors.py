@@ -15,7 +15,6 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, TemplateNotFoundException
 from litestar.exceptions import ValidationException as LitestarValidationException
@@ -23,6 +22,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from pawpay.platform.errors import ErrorCode, PawPayError
+from pawpay.platform.tenancy.scope import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("pawpay.errors")
 
@@ -41,16 +41,6 @@ _STATUS_CODES = {
 HTML_AREAS = ("/admin", "/ops", "/login", "/sign", "/apply")
 ERROR_TEMPLATE = "error.html"
 
-# The database is unreachable, restarting or out of connections: worth retrying, never a bug.
-# (SQLSTATE classes 08 connection, 53 insufficient resources, 57 operator intervention.)
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.InsufficientResourcesError,
-    asyncpg.OperatorInterventionError,
-)
 DATABASE_UNAVAILABLE_DETAIL = "the database is unavailable; try again in a moment"
 
 

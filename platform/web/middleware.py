@@ -38,8 +38,15 @@ from litestar.types.asgi_types import HTTPRequestEvent, ReceiveMessage
 from pawpay.platform.errors import ErrorCode
 from pawpay.platform.identity.principal import Principal
 from pawpay.platform.observability import metrics
-from pawpay.platform.tenancy.scope import ANONYMOUS, PLATFORM, TENANT, anonymous_scope, narrowed
-from pawpay.platform.web.errors import DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_DETAIL
+from pawpay.platform.tenancy.scope import (
+    ANONYMOUS,
+    DATABASE_UNAVAILABLE,
+    PLATFORM,
+    TENANT,
+    anonymous_scope,
+    narrowed,
+)
+from pawpay.platform.web.errors import DATABASE_UNAVAILABLE_DETAIL
 
 log = logging.getLogger("pawpay.request")
 

@@ -1,0 +1,244 @@
+"""Every HTTP route, enumerated from the app itself (ARCHITECTURE §3): routes added later are
+covered without editing this file.
+
+* A tenant route that takes an id answers store B's staff, given store A's real id, exactly as
+  it answers a random missing id: 404 ``NOT_FOUND``; and store A's data is unchanged.
+* Signed out: every non-public route answers 401 (JSON); HTML areas redirect to the login page.
+* Store routes refuse operators, operator routes refuse store staff: 403.
+
+A tenant route whose path parameter this file cannot fill makes the test fail: teach it in
+``ID_FACTORIES`` (ids of store-A objects) or ``SAMPLE_VALUES`` (anything else).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from pawpay.platform.identity import services as identity
+from pawpay.platform.identity.roles import AFTER_SALES, FRONT_DESK
+from pawpay.platform.tenancy.context import TenantContext
+
+pytestmark = pytest.mark.integration
+
+HTML_AREAS = ("/admin", "/ops")
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    method: str
+    template: str  # litestar's path with types, e.g. /api/v1/staff/{account_id:uuid}
+    path_format: str  # /api/v1/staff/{account_id}
+    params: tuple[str, ...]
+    auth: str
+    roles: frozenset[str]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.template}"
+
+    def path(self, values: dict[str, Any]) -> str:
+        return self.path_format.format(**{k: str(v) for k, v in values.items()})
+
+
+def enumerate_routes(app: Any) -> list[RouteCase]:
+    cases = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in sorted(getattr(handler, "http_methods", [])):
+                if method in ("OPTIONS", "HEAD"):
+                    continue
+                cases.append(RouteCase(
+                    method=method, template=route.path, path_format=route.path_format,
+                    params=tuple(route.path_parameters), auth=str(handler.opt.get("auth", "public")),
+                    roles=frozenset(handler.opt.get("roles") or ()),
+                ))
+    return cases
+
+
+# --- sample values for path parameters ----------------------------------------------------------
+
+async def _a_staff_id(store_a: Any) -> uuid.UUID:
+    from pawpay.platform.tenancy.context import PlatformContext
+
+    view = await identity.create_staff(PlatformContext(actor_label="test"), tenant_id=store_a.tenant_id,
+                                       email=f"target-{uuid.uuid4().hex[:8]}@{store_a.slug}.test",
+                                       password="correct-horse-9", roles=[AFTER_SALES])
+    return view.id
+
+
+async def _a_api_key_id(store_a: Any) -> uuid.UUID:
+    ctx = TenantContext(tenant_id=store_a.tenant_id, actor_id=store_a.manager_id, actor_label="test")
+    _, view = await identity.create_api_key(ctx, name="route isolation target", role=FRONT_DESK)
+    return view.id
+
+
+async def _a_tenant_id(store_a: Any) -> uuid.UUID:
+    return uuid.UUID(str(store_a.tenant_id))
+
+
+# Path parameter name -> factory of a real store-A object's id. Add one per new kind of id.
+ID_FACTORIES: dict[str, Callable[[Any], Awaitable[uuid.UUID]]] = {
+    "account_id": _a_staff_id,
+    "key_id": _a_api_key_id,
+    "tenant_id": _a_tenant_id,
+}
+# Path parameters that are not ids of tenant objects (and the value to call with).
+SAMPLE_VALUES: dict[str, str] = {"file_path": "app.css", "path": "x"}
+# A body that passes validation, for routes that need one before they look the id up.
+SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PATCH", "/api/v1/staff/{account_id:uuid}"): {"display_name": "Changed by store B"},
+    ("POST", "/admin/staff/{account_id:uuid}"): {"action": "deactivate"},
+}
+
+
+def _fill_random(case: RouteCase) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in case.params:
+        values[name] = SAMPLE_VALUES.get(name, uuid.uuid4())
+    return values
+
+
+async def _request(client: httpx.AsyncClient, case: RouteCase, path: str, *, html: bool = False) -> httpx.Response:
+    headers = {"accept": "text/html"} if html else {"accept": "application/json"}
+    body = SAMPLE_BODIES.get((case.method, case.template), {})
+    if case.method not in UNSAFE:
+        return await client.request(case.method, path, headers=headers)
+    if case.template.startswith("/api/"):
+        return await client.request(case.method, path, headers=headers, json=body)
+    return await client.request(case.method, path, headers=headers, data=body)
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+async def _store_fingerprint(owner: asyncpg.Connection, tenant_id: uuid.UUID) -> dict[str, str]:
+    """A digest of every row of the store, table by table, read as the owner."""
+    tables = await owner.fetch(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' "
+        "WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1"
+    )
+    digests = {}
+    for (table,) in tables:
+        rows = await owner.fetch(f'SELECT to_jsonb(t)::text AS j FROM "{table}" t WHERE tenant_id = $1 ORDER BY 1',
+                                 tenant_id)
+        digests[table] = hashlib.sha256(json.dumps([r["j"] for r in rows]).encode()).hexdigest()
+    digests["tenant"] = str(await owner.fetchval("SELECT to_jsonb(t)::text FROM tenant t WHERE id = $1", tenant_id))
+    return digests
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+def test_the_app_has_routes_of_every_kind(pawpay_app: Any) -> None:
+    auths = {case.auth for case in enumerate_routes(pawpay_app)}
+    assert {"public", "tenant", "platform", "any"} <= auths
+
+
+async def test_another_stores_id_is_answered_like_a_missing_one(
+    pawpay_app: Any, pawpay_database: Any, store_a: Any, b_all_roles: str, signed_in: Any
+) -> None:
+    cases = [c for c in enumerate_routes(pawpay_app) if c.auth == "tenant" and c.params]
+    unknown = sorted({f"{c}: {{{p}}}" for c in cases for p in c.params if p not in ID_FACTORIES
+                      and p not in SAMPLE_VALUES})
+    assert not unknown, (
+        "tenant routes with path parameters this test cannot fill; add a store-A factory to ID_FACTORIES "
+        "(or a value to SAMPLE_VALUES):\n  " + "\n  ".join(unknown)
+    )
+    assert any(c.template.startswith("/api/") for c in cases)
+    owner = await asyncpg.connect(pawpay_database.owner_dsn)
+    problems: list[str] = []
+    try:
+        async with signed_in(b_all_roles) as client:
+            for case in cases:
+                a_values = {p: (await ID_FACTORIES[p](store_a)) if p in ID_FACTORIES else SAMPLE_VALUES[p]
+                            for p in case.params}
+                before = await _store_fingerprint(owner, store_a.tenant_id)
+                theirs = await _request(client, case, case.path(a_values))
+                missing = await _request(client, case, case.path(_fill_random(case)))
+                after = await _store_fingerprint(owner, store_a.tenant_id)
+                changed = sorted(t for t in before if before[t] != after[t])
+                if changed:
+                    problems.append(f"{case}: store B changed store A's {changed}")
+                if (theirs.status_code, _code(theirs)) != (missing.status_code, _code(missing)):
+                    problems.append(f"{case}: A's id -> {theirs.status_code} {_code(theirs)}, "
+                                    f"missing id -> {missing.status_code} {_code(missing)}")
+                if theirs.status_code != 404 or _code(theirs) != "NOT_FOUND":
+                    problems.append(f"{case}: A's id -> {theirs.status_code} {theirs.text[:200]} (expected 404)")
+    finally:
+        await owner.close()
+    assert not problems, "\n".join(problems)
+
+
+async def test_signed_out_callers_get_401_or_the_login_page(pawpay_app: Any, new_client: Any) -> None:
+    cases = [c for c in enumerate_routes(pawpay_app) if c.auth in ("tenant", "platform", "any")]
+    assert cases
+    problems = []
+    async with new_client() as client:
+        for case in cases:
+            path = case.path(_fill_random(case))
+            response = await _request(client, case, path)
+            if response.status_code != 401 or _code(response) != "NOT_AUTHENTICATED":
+                problems.append(f"{case}: {response.status_code} {response.text[:200]}")
+            if not response.headers.get("content-type", "").startswith("application/json"):
+                problems.append(f"{case}: 401 is not JSON")
+            if case.template.startswith(HTML_AREAS):
+                page = await _request(client, case, path, html=True)
+                location = page.headers.get("location", "")
+                if page.status_code != 303 or not location.startswith("/login?next="):
+                    problems.append(f"{case} (browser): {page.status_code} -> {location!r}, expected 303 to /login")
+    assert not problems, "\n".join(problems)
+
+
+async def test_store_routes_refuse_operators(pawpay_app: Any, operator: Any, signed_in: Any) -> None:
+    cases = [c for c in enumerate_routes(pawpay_app) if c.auth == "tenant"]
+    problems = []
+    async with signed_in(operator["email"]) as client:
+        for case in cases:
+            response = await _request(client, case, case.path(_fill_random(case)))
+            if response.status_code != 403 or _code(response) != "PERMISSION_DENIED":
+                problems.append(f"{case}: {response.status_code} {response.text[:200]}")
+    assert not problems, "\n".join(problems)
+
+
+async def test_operator_routes_refuse_store_staff(pawpay_app: Any, b_all_roles: str, signed_in: Any) -> None:
+    cases = [c for c in enumerate_routes(pawpay_app) if c.auth == "platform"]
+    assert cases
+    problems = []
+    async with signed_in(b_all_roles) as client:
+        for case in cases:
+            response = await _request(client, case, case.path(_fill_random(case)))
+            if response.status_code != 403 or _code(response) != "PERMISSION_DENIED":
+                problems.append(f"{case}: {response.status_code} {response.text[:200]}")
+    assert not problems, "\n".join(problems)
+
+
+async def test_store_b_lists_never_show_store_a(
+    store_a: Any, store_b: Any, b_all_roles: str, signed_in: Any
+) -> None:
+    """List endpoints filter by the principal's tenant (the id-based routes above cover reads by id)."""
+    async with signed_in(b_all_roles) as client:
+        staff = (await client.get("/api/v1/staff")).json()
+        keys = (await client.get("/api/v1/api-keys")).json()
+        audit = (await client.get("/api/v1/audit", params={"limit": 200})).json()
+        own = (await client.get("/api/v1/tenant")).json()
+    assert staff
+    assert {s["tenant_id"] for s in staff} == {str(store_b.tenant_id)}
+    assert store_a.manager_email not in {s["email"] for s in staff}
+    assert all(k["prefix"] for k in keys)
+    assert audit["items"]
+    assert {e["tenant_id"] for e in audit["items"]} == {str(store_b.tenant_id)}
+    assert own["id"] == str(store_b.tenant_id)

@@ -120,3 +120,31 @@ async def test_nav_contributions_come_from_the_hook(pawpay_app) -> None:
     assert admin["/admin/staff"].roles == frozenset({"manager"})
     assert {"/admin", "/admin/audit", "/admin/api-keys"} <= set(admin)
     assert {item.path for item in pm.admin_nav("ops")} >= {"/ops", "/ops/stores", "/ops/audit", "/ops/operators"}
+
+
+async def test_live_store_in_its_own_time_zone(browser) -> None:
+    """No test-mode banner for a live store; times are shown in the store's zone, not Shanghai's."""
+    import uuid
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pawpay.platform.identity.roles import MANAGER
+    from pawpay.platform.identity.services import create_staff
+    from pawpay.platform.tenancy.context import PlatformContext
+    from pawpay.platform.tenancy.services import create_tenant
+    from pawpay.platform.testing.plugin import PASSWORD
+
+    ctx = PlatformContext(actor_label="test")
+    slug = f"live-{uuid.uuid4().hex[:8]}"
+    tenant = await create_tenant(ctx, slug=slug, name="Live Pets", time_zone="America/New_York", test_mode=False)
+    email = f"manager@{slug}.test"
+    await create_staff(ctx, tenant_id=tenant.id, email=email, password=PASSWORD, roles=[MANAGER])
+    await browser.sign_in(email)
+    dashboard = await browser.get("/admin")
+    assert "Live Pets" in dashboard.text
+    assert 'class="banner banner-test"' not in dashboard.text
+    assert "America/New_York" in dashboard.text
+    audit = await browser.get("/admin/audit", params={"action": "tenant.created"})
+    stamp, shown = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', audit.text).groups()
+    expected = datetime.fromisoformat(stamp).astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M:%S")
+    assert shown == expected

@@ -160,3 +160,12 @@ async def test_only_managers_manage_staff(new_browser, store, make_staff) -> Non
     response = await browser.submit(f"/admin/staff/{store.manager_id}", {"action": "deactivate"}, csrf_from="/admin")
     assert response.status_code == 403
     assert (await identity.get_staff(ctx_of(store), store.manager_id)).is_active is True
+
+
+async def test_the_json_api_agrees_another_stores_account_is_not_found(http, store_a, store_b) -> None:
+    from pawpay.platform.testing.plugin import login
+
+    await login(http, store_b.manager_email)
+    response = await http.patch(f"/api/v1/staff/{store_a.manager_id}", json={"is_active": False})
+    assert response.status_code == 404
+    assert (await identity.get_staff(ctx_of(store_a), store_a.manager_id)).is_active is True

@@ -10,20 +10,22 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from pawpay.admin_ui.translations import CATALOG_DIR, LOCALES, Catalogs, catalog_directories
+from pawpay.admin_ui.translations import LOCALES, Catalogs, catalog_directories
 from pawpay.platform.identity.roles import OPERATOR_ROLES, TENANT_ROLES
 
 pytestmark = pytest.mark.unit
+# The source tree (not the installed package, which carries only the .po files): extraction runs here.
+SOURCE = Path(__file__).resolve().parents[3] / "admin_ui"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def load(locale: str):
-    with (CATALOG_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+    with (SOURCE / "i18n" / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         return read_po(fh, locale=locale)
 
 
 def test_no_compiled_catalogs_are_committed() -> None:
-    assert list(CATALOG_DIR.rglob("*.mo")) == []
+    assert list(SOURCE.rglob("*.mo")) == []
 
 
 def test_every_message_has_a_chinese_translation_with_the_same_placeholders() -> None:
@@ -52,15 +54,14 @@ def test_role_labels_are_translated() -> None:
 def test_catalogs_match_the_sources(tmp_path: Path) -> None:
     """The committed .pot is what `pybabel extract` finds today, and each .po has every msgid."""
     pot = tmp_path / "messages.pot"
-    root = CATALOG_DIR.parent
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(CATALOG_DIR / "babel.cfg"),
-         "-k", "N_", "--no-location", "--sort-output", "-o", str(pot), str(root)],
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(SOURCE / "i18n" / "babel.cfg"),
+         "-k", "N_", "--no-location", "--sort-output", "-o", str(pot), str(SOURCE)],
         check=True, capture_output=True,
     )
     with pot.open("rb") as fh:
         extracted = {m.id for m in read_po(fh) if m.id}
-    with (CATALOG_DIR / "messages.pot").open("rb") as fh:
+    with (SOURCE / "i18n" / "messages.pot").open("rb") as fh:
         committed = {m.id for m in read_po(fh) if m.id}
     assert extracted == committed, "run the pybabel extract/update commands in docs/admin-ui.md"
     for locale in LOCALES:

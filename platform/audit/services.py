@@ -1,5 +1,6 @@
 """Write and read the audit log. ``record`` joins the caller's transaction, so an audit entry
-commits or rolls back together with the change it describes."""
+commits or rolls back together with the change it describes; plugins observing the log
+(``pawpay_audit_recorded``) hear of an entry only once it is committed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from pawpay.platform.audit.tables import AuditEntry
 from pawpay.platform.errors import ScopeViolation
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
-from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
+from pawpay.platform.tenancy.scope import after_commit, platform_scope, tenant_scope
 
 # A snapshot key containing any of these is never written, whatever a caller passes (nested too).
 _SECRET_KEY_PARTS = ("password", "secret", "token", "api_key", "apikey", "private_key", "credential")
@@ -89,18 +90,16 @@ async def record(
         ip=ip,
     )
     insert = AuditEntry.insert(entry).returning(AuditEntry.id, AuditEntry.created_at)
-    if isinstance(ctx, TenantContext):
-        async with tenant_scope(ctx):
-            rows = await insert
-    else:
-        async with platform_scope(f"audit {action}", ctx):
-            rows = await insert
-    entry_id = uuid.UUID(str(rows[0]["id"]))
-    await _broadcast(entry, entry_id, rows[0]["created_at"])
+    scope = tenant_scope(ctx) if isinstance(ctx, TenantContext) else platform_scope(f"audit {action}", ctx)
+    async with scope:
+        rows = await insert
+        entry_id = uuid.UUID(str(rows[0]["id"]))
+        created_at = rows[0]["created_at"]
+        after_commit(lambda: _broadcast(entry, entry_id, created_at))
     return entry_id
 
 
-async def _broadcast(entry: AuditEntry, entry_id: uuid.UUID, created_at: datetime) -> None:
+def _broadcast(entry: AuditEntry, entry_id: uuid.UUID, created_at: datetime) -> None:
     from pawpay.platform.hooks._manager import get_plugin_manager
 
     get_plugin_manager().hook.pawpay_audit_recorded(

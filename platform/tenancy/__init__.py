@@ -2,6 +2,7 @@
 
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
 from pawpay.platform.tenancy.scope import (
+    after_commit,
     anonymous_scope,
     current_tenant_id,
     in_platform_scope,
@@ -12,6 +13,7 @@ from pawpay.platform.tenancy.scope import (
 __all__ = [
     "PlatformContext",
     "TenantContext",
+    "after_commit",
     "anonymous_scope",
     "current_tenant_id",
     "in_platform_scope",

@@ -15,16 +15,20 @@ A scope's transaction survives a database restart: if ``BEGIN`` fails on a poole
 server has closed, the connection goes back to the pool (piccolo 1.38 would leak it, and with it,
 one by one, the whole pool), every pooled connection is marked stale, and ``BEGIN`` is tried once
 more on a fresh one. Nothing ran yet, so the retry is safe.
+
+``after_commit(callback)`` defers work (broadcasting a hook, enqueueing a job) until the
+outermost transaction has committed; if it rolls back, the callbacks are dropped.
 """
 
 from __future__ import annotations
 
 import contextvars
+import inspect
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 from piccolo.engine.postgres import PostgresTransaction
@@ -95,6 +99,8 @@ class _Scope:
     kind: str
     tenant_id: uuid.UUID | None
     transaction: PostgresTransaction
+    # Shared by every scope of one transaction; run by the outermost once it has committed.
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
 
 _current: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("pawpay_db_scope", default=None)
@@ -108,6 +114,30 @@ def current_tenant_id() -> uuid.UUID | None:
 def in_platform_scope() -> bool:
     scope = _current.get()
     return scope is not None and scope.kind == PLATFORM
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run ``callback`` (sync or async) once the current scope's transaction has committed.
+
+    Never if it rolls back. Outside any scope there is nothing to wait for: raises
+    :class:`ScopeViolation` (call it inside the scope that makes the change). Callbacks run in
+    registration order, outside any scope; one that fails is logged and does not stop the others
+    (the data is committed by then).
+    """
+    scope = _current.get()
+    if scope is None:
+        raise ScopeViolation("after_commit() needs an open scope")
+    scope.after_commit.append(callback)
+
+
+async def _run_after_commit(callbacks: list[Callable[[], object]]) -> None:
+    for callback in callbacks:
+        try:
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("an after-commit callback failed", extra={"callback": repr(callback)})
 
 
 async def set_scope_settings(tenant_id: uuid.UUID | None, platform: bool) -> None:
@@ -138,6 +168,10 @@ async def _enter(kind: str, tenant_id: uuid.UUID | None) -> AsyncIterator[Postgr
                 yield tx
             finally:
                 _current.reset(token)
+        # Leaving the block without an exception committed, unless the owner rolled back by hand
+        # (the request middleware does on an error status).
+        if scope.after_commit and not tx._rolled_back:
+            await _run_after_commit(scope.after_commit)
         return
     if existing.kind == kind and existing.tenant_id == tenant_id:
         yield existing.transaction
@@ -148,7 +182,7 @@ async def _enter(kind: str, tenant_id: uuid.UUID | None) -> AsyncIterator[Postgr
         raise ScopeViolation(f"cannot enter a {kind} scope from inside a tenant scope")
     if existing.kind == PLATFORM and kind != TENANT:
         raise ScopeViolation(f"cannot enter a {kind} scope from inside the platform scope")
-    scope = _Scope(kind, tenant_id, existing.transaction)
+    scope = _Scope(kind, tenant_id, existing.transaction, existing.after_commit)
     await _apply(scope)
     token = _current.set(scope)
     try:
@@ -194,7 +228,7 @@ async def narrowed(kind: str, tenant_id: uuid.UUID | None = None) -> AsyncIterat
     existing = _current.get()
     if existing is None or existing.kind != ANONYMOUS:
         raise ScopeViolation("narrowed() is only for the request's anonymous transaction")
-    scope = _Scope(kind, tenant_id, existing.transaction)
+    scope = _Scope(kind, tenant_id, existing.transaction, existing.after_commit)
     await _apply(scope)
     token = _current.set(scope)
     try:

@@ -12,7 +12,7 @@ from asyncpg.exceptions import UniqueViolationError
 
 from pawpay.platform.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
-from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
+from pawpay.platform.tenancy.scope import after_commit, platform_scope, tenant_scope
 from pawpay.platform.tenancy.tables import Tenant
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
@@ -47,7 +47,8 @@ _COLUMNS = (Tenant.id, Tenant.slug, Tenant.name, Tenant.status, Tenant.time_zone
 async def create_tenant(
     ctx: PlatformContext, *, slug: str, name: str, time_zone: str = "Asia/Shanghai", test_mode: bool = True
 ) -> TenantView:
-    """Create a store. Operators only (platform scope); audited by the caller's audit entry."""
+    """Create a store. Operators only (platform scope); audited. Plugins hear of it through
+    ``pawpay_tenant_created`` once the store is committed (never for a rolled-back one)."""
     from pawpay.platform.audit.services import record
 
     if not SLUG_RE.match(slug):
@@ -69,7 +70,14 @@ async def create_tenant(
             ctx, "tenant.created", target_type="tenant", target_id=str(view.id), tenant_id=view.id,
             after={"slug": slug, "name": name, "time_zone": time_zone, "test_mode": test_mode},
         )
+        after_commit(lambda: _broadcast_created(view))
     return view
+
+
+def _broadcast_created(view: TenantView) -> None:
+    from pawpay.platform.hooks._manager import get_plugin_manager
+
+    get_plugin_manager().hook.pawpay_tenant_created(tenant_id=str(view.id), name=view.name)
 
 
 async def get_own_tenant(ctx: TenantContext) -> TenantView:

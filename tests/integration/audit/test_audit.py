@@ -22,7 +22,7 @@ from pawpay.platform.clock import utcnow
 from pawpay.platform.db.engine import get_engine
 from pawpay.platform.errors import Conflict
 from pawpay.platform.hooks import hookimpl
-from pawpay.platform.hooks._manager import build_plugin_manager
+from pawpay.platform.hooks._manager import build_plugin_manager, get_plugin_manager
 from pawpay.platform.identity.roles import AFTER_SALES, FINANCE, FRONT_DESK
 from pawpay.platform.tenancy import platform_scope, tenant_scope
 from pawpay.platform.tenancy.context import TenantContext
@@ -189,16 +189,33 @@ class _FailingPlugin:
         return [_audited_then_failed]
 
 
-async def test_a_rolled_back_request_leaves_no_entry(
+class _AuditObserver:
+    def __init__(self) -> None:
+        self.actions: list[str] = []
+
+    @hookimpl
+    def pawpay_audit_recorded(self, entry: dict[str, Any]) -> None:
+        assert {"id", "created_at", "action", "tenant_id", "request_id"} <= set(entry)
+        self.actions.append(entry["action"])
+
+
+async def test_a_rolled_back_request_leaves_no_entry_and_tells_no_observer(
     store_a: Any, pawpay_database: Any, new_client: Any, owner: asyncpg.Connection
 ) -> None:
     from pawpay.platform.testing.plugin import login
 
+    observer = _AuditObserver()
+    process_pm = get_plugin_manager()  # the one services broadcast through
+    process_pm.register(observer)
     app = create_app(plugin_manager=build_plugin_manager(extra_plugins=[_FailingPlugin()]), manage_pool=False)
-    async with LifespanManager(app), new_client(app) as client:
-        await login(client, store_a.manager_email, PASSWORD)
-        response = await client.post("/api/v1/test/audited-then-failed")
-        assert response.status_code == 409
-        assert response.json()["code"] == "CONFLICT"
+    try:
+        async with LifespanManager(app), new_client(app) as client:
+            await login(client, store_a.manager_email, PASSWORD)
+            response = await client.post("/api/v1/test/audited-then-failed")
+            assert response.status_code == 409
+            assert response.json()["code"] == "CONFLICT"
+    finally:
+        process_pm.unregister(observer)
     assert await _entries(owner, _request_id(response)) == []
     assert await owner.fetchval("SELECT count(*) FROM audit_entry WHERE action = 'test.rolled_back'") == 0
+    assert observer.actions == ["session.login"]  # the committed login only

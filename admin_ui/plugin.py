@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.templating import STATIC_PATH
@@ -34,6 +35,13 @@ def pawpay_route_handlers() -> list[object]:
 @hookimpl
 def pawpay_template_directories() -> list[str]:
     return [str(TEMPLATES)]
+
+
+@hookimpl
+def pawpay_template_environment(environment: Any, template_directories: list[str]) -> None:
+    from pawpay.admin_ui.templating import configure_environment
+
+    configure_environment(environment, template_directories)
 
 
 @hookimpl

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from pawpay.admin_ui.flash import flash
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import Form
-from pawpay.admin_ui.routing import page_get, page_post
 from pawpay.admin_ui.shell import ADMIN, FieldErrors, Shell, field_errors, is_form_error, redirect
 from pawpay.platform.errors import PawPayError
 from pawpay.platform.identity import services as identity
@@ -36,12 +35,12 @@ class ApiKeyPages(Controller):
     opt = {"auth": "tenant", "roles": {MANAGER}}
     include_in_schema = False
 
-    @page_get("/", name="shell:api-keys")
+    @get("/", name="shell:api-keys")
     async def list_keys(self, request: Request[Any, Any, Any], ctx: TenantCtx) -> Template:
         shell = await Shell.load(request, ADMIN)
         return _page(shell, await identity.list_api_keys(ctx))
 
-    @page_post("/", name="shell:api-keys-create", status_code=200)
+    @post("/", name="shell:api-keys-create", status_code=200)
     async def create_key(self, request: Request[Any, Any, Any], ctx: TenantCtx) -> Template:
         shell = await Shell.load(request, ADMIN)
         keys = await identity.list_api_keys(ctx)
@@ -57,7 +56,7 @@ class ApiKeyPages(Controller):
         # The one time the key is visible: rendered in this response (never a flash cookie, never logged).
         return _page(shell, await identity.list_api_keys(ctx), new_key=plaintext, status_code=201)
 
-    @page_post("/{key_id:uuid}/revoke", name="shell:api-keys-revoke", status_code=303)
+    @post("/{key_id:uuid}/revoke", name="shell:api-keys-revoke", status_code=303)
     async def revoke_key(self, ctx: TenantCtx, key_id: FromPath[uuid.UUID]) -> Redirect:
         view = await identity.revoke_api_key(ctx, key_id)
         return redirect("/admin/api-keys", flash(N_("API key %(name)s revoked."), name=view.name))

@@ -6,12 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request
+from litestar import Request, get
 from litestar.response import Template
 
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import day_after, day_start, parse_date, parse_uuid
-from pawpay.admin_ui.routing import page_get
 from pawpay.admin_ui.shell import ADMIN, OPS, FieldErrors, Pager, Shell, parse_window
 from pawpay.admin_ui.templating import zone_of
 from pawpay.platform.audit import services as audit
@@ -82,7 +81,7 @@ async def _render(request: Request[Any, Any, Any], shell: Shell, ctx: Any, field
                         status_code=422 if errors else 200)
 
 
-@page_get("/admin/audit", opt={"auth": "tenant", "roles": {MANAGER, FINANCE}}, name="shell:admin-audit",
+@get("/admin/audit", opt={"auth": "tenant", "roles": {MANAGER, FINANCE}}, name="shell:admin-audit",
           include_in_schema=False)
 async def admin_audit(request: Request[Any, Any, Any], ctx: TenantCtx) -> Template:
     shell = await Shell.load(request, ADMIN)
@@ -91,7 +90,7 @@ async def admin_audit(request: Request[Any, Any, Any], ctx: TenantCtx) -> Templa
     return await _render(request, shell, ctx, FILTER_FIELDS, "shell/audit.html", {"actors": actors})
 
 
-@page_get("/ops/audit", opt={"auth": "platform"}, name="shell:ops-audit", include_in_schema=False)
+@get("/ops/audit", opt={"auth": "platform"}, name="shell:ops-audit", include_in_schema=False)
 async def ops_audit(request: Request[Any, Any, Any], ctx: OpsCtx) -> Template:
     shell = await Shell.load(request, OPS)
     stores, _ = await tenancy.list_tenants(ctx, limit=200)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Request
+from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from pawpay.admin_ui.flash import FLASH_COOKIE, clear_cookie, decode, flash
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import Form
-from pawpay.admin_ui.routing import page_get, page_post
 from pawpay.admin_ui.shell import current_url, home_for, redirect, safe_next
 from pawpay.admin_ui.translations import (
     LOCALE_COOKIE,
@@ -70,12 +69,12 @@ def _login_page(
     )
 
 
-@page_get("/login", opt={"auth": "public"}, name="shell:login", include_in_schema=False)
+@get("/login", opt={"auth": "public"}, name="shell:login", include_in_schema=False)
 async def login_form(request: Request[Any, Any, Any]) -> Template:
     return _login_page(request, next_path=safe_next(request.query_params.get("next"), ""))
 
 
-@page_post("/login", opt={"auth": "public"}, name="shell:login-submit", include_in_schema=False,
+@post("/login", opt={"auth": "public"}, name="shell:login-submit", include_in_schema=False,
            status_code=303)
 async def login_submit(request: Request[Any, Any, Any], request_id: RequestId) -> Template | Redirect:
     form = await Form.read(request)
@@ -109,14 +108,14 @@ async def login_submit(request: Request[Any, Any, Any], request_id: RequestId) -
     return redirect(safe_next(next_path, home_for(result.principal)), session_cookie(result.token, max_age))
 
 
-@page_post("/logout", opt={"auth": "any"}, name="shell:logout", include_in_schema=False, status_code=303)
+@post("/logout", opt={"auth": "any"}, name="shell:logout", include_in_schema=False, status_code=303)
 async def logout(request: Request[Any, Any, Any], request_id: RequestId) -> Redirect:
     principal: Principal = request.scope["user"]
     await identity.logout(principal, request_id=request_id)
     return redirect("/login", session_cookie("", 0), flash(N_("You have signed out."), "info"))
 
 
-@page_get("/locale", opt={"auth": "public"}, name="shell:locale", include_in_schema=False, status_code=303)
+@get("/locale", opt={"auth": "public"}, name="shell:locale", include_in_schema=False, status_code=303)
 async def switch_locale(request: Request[Any, Any, Any]) -> Redirect:
     """``/locale?lang=en&next=/admin/audit``: remember the language in a cookie and go back."""
     locale = normalise_locale(request.query_params.get("lang"))

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar import Request, get
 from litestar.response import Template
 
-from pawpay.admin_ui.routing import page_get
 from pawpay.admin_ui.shell import ADMIN, OPS, Shell
 from pawpay.platform.tenancy import services as tenancy
 from pawpay.platform.web.deps import OpsCtx
 
 
-@page_get("/admin", opt={"auth": "tenant"}, name="shell:admin", include_in_schema=False)
+@get("/admin", opt={"auth": "tenant"}, name="shell:admin", include_in_schema=False)
 async def admin_dashboard(request: Request[Any, Any, Any]) -> Template:
     shell = await Shell.load(request, ADMIN)
     return shell.render("shell/admin_dashboard.html")
 
 
-@page_get("/ops", opt={"auth": "platform"}, name="shell:ops", include_in_schema=False)
+@get("/ops", opt={"auth": "platform"}, name="shell:ops", include_in_schema=False)
 async def ops_dashboard(request: Request[Any, Any, Any], ctx: OpsCtx) -> Template:
     shell = await Shell.load(request, OPS)
     _, store_count = await tenancy.list_tenants(ctx, limit=1)

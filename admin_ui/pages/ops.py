@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from litestar import Controller, Request
+from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from pawpay.admin_ui.flash import flash
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import Form
-from pawpay.admin_ui.routing import page_get, page_post
 from pawpay.admin_ui.shell import OPS, FieldErrors, Pager, Shell, field_errors, is_form_error, parse_window, redirect
 from pawpay.platform.errors import ErrorCode, PawPayError
 from pawpay.platform.identity import services as identity
@@ -48,12 +47,12 @@ class StorePages(Controller):
             "errors": {**window_errors, **(errors or {})},
         }, status_code=422 if window_errors else status_code)
 
-    @page_get("/", name="shell:stores")
+    @get("/", name="shell:stores")
     async def list_stores(self, request: Request[Any, Any, Any], ctx: OpsCtx) -> Template:
         shell = await Shell.load(request, OPS)
         return await self._page(request, shell, ctx)
 
-    @page_post("/", name="shell:stores-create", opt={"roles": {OPS_ADMIN}}, status_code=303)
+    @post("/", name="shell:stores-create", opt={"roles": {OPS_ADMIN}}, status_code=303)
     async def create_store(self, request: Request[Any, Any, Any], ctx: OpsCtx) -> Template | Redirect:
         shell = await Shell.load(request, OPS)
         stores, total = await tenancy.list_tenants(ctx, limit=50)
@@ -118,12 +117,12 @@ class OperatorPages(Controller):
             "errors": errors or {},
         }, status_code=status_code)
 
-    @page_get("/", name="shell:operators")
+    @get("/", name="shell:operators")
     async def list_operators(self, request: Request[Any, Any, Any], ctx: OpsCtx) -> Template:
         shell = await Shell.load(request, OPS)
         return self._page(shell, await identity.list_operators(ctx))
 
-    @page_post("/", name="shell:operators-create", status_code=303)
+    @post("/", name="shell:operators-create", status_code=303)
     async def create_operator(self, request: Request[Any, Any, Any], ctx: OpsCtx) -> Template | Redirect:
         shell = await Shell.load(request, OPS)
         operators = await identity.list_operators(ctx)

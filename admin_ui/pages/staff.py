@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from pawpay.admin_ui.flash import flash
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import Form
-from pawpay.admin_ui.routing import page_get, page_post
 from pawpay.admin_ui.shell import ADMIN, FieldErrors, Shell, field_errors, is_form_error, redirect
 from pawpay.platform.errors import PawPayError
 from pawpay.platform.identity import services as identity
@@ -39,12 +38,12 @@ class StaffPages(Controller):
     opt = {"auth": "tenant", "roles": {MANAGER}}
     include_in_schema = False
 
-    @page_get("/", name="shell:staff")
+    @get("/", name="shell:staff")
     async def list_staff(self, request: Request[Any, Any, Any], ctx: TenantCtx) -> Template:
         shell = await Shell.load(request, ADMIN)
         return _page(shell, await identity.list_staff(ctx))
 
-    @page_post("/", name="shell:staff-create", status_code=303)
+    @post("/", name="shell:staff-create", status_code=303)
     async def create_staff(self, request: Request[Any, Any, Any], ctx: TenantCtx) -> Template | Redirect:
         shell = await Shell.load(request, ADMIN)
         staff = await identity.list_staff(ctx)  # loaded before the write: see Shell
@@ -60,7 +59,7 @@ class StaffPages(Controller):
             return _page(shell, staff, form=values, errors=field_errors(exc), status_code=422)
         return redirect("/admin/staff", flash(N_("Added %(email)s."), email=view.email))
 
-    @page_post("/{account_id:uuid}", name="shell:staff-update", status_code=303)
+    @post("/{account_id:uuid}", name="shell:staff-update", status_code=303)
     async def update_staff(self, request: Request[Any, Any, Any], ctx: TenantCtx,
                            account_id: FromPath[uuid.UUID]) -> Template | Redirect:
         shell = await Shell.load(request, ADMIN)

@@ -9,20 +9,75 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import warnings
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+# The database is unreachable, restarting or out of connections: infrastructure trouble worth a
+# retry (HTTP 503), never a bug. SQLSTATE classes 08 (connection), 53 (insufficient resources),
+# 57 (operator intervention: shutdown, terminated backend); asyncpg's client-side errors of a
+# connection the server dropped.
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.OperatorInterventionError,
+)
 
 
 class SafePostgresTransaction(PostgresTransaction):
-    """piccolo 1.38 leaks the pooled connection and leaves a stale ContextVar when COMMIT fails.
+    """piccolo 1.38's transaction, mended where it leaks connections.
 
-    This override always releases the connection and resets the ContextVar (STACK_NOTES §1.2).
+    * When COMMIT fails, piccolo leaks the pooled connection and leaves a stale ContextVar
+      (STACK_NOTES §1.2): ``__aexit__`` always releases the connection and resets the ContextVar.
+    * When BEGIN fails on a pooled connection the server has closed (a database restart), piccolo
+      leaks the connection and, one by one, the whole pool: ``__aenter__`` gives it back, marks
+      every pooled connection stale and tries BEGIN once more on a fresh one. Nothing ran yet,
+      so the retry is safe.
     """
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        for attempt in (1, 2):
+            self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
+            try:
+                self.transaction = self.connection.transaction()
+                await self.begin()  # type: ignore[no-untyped-call]
+            except DATABASE_UNAVAILABLE:
+                await self._give_back_connection()
+                if attempt == 2 or self.engine.pool is None:
+                    raise
+                log.warning("BEGIN failed on a pooled connection; renewing the pool's connections")
+                await self.engine.pool.expire_connections()
+                continue
+            except BaseException:
+                await self._give_back_connection()
+                raise
+            break
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def _give_back_connection(self) -> None:
+        try:
+            if self.engine.pool is not None:
+                await self.engine.pool.release(self.connection)  # a broken one is terminated
+            else:
+                await self.connection.close()
+        except Exception:  # the original error is the one worth raising
+            log.debug("could not give back a broken connection", exc_info=True)
+
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
         if self._parent:

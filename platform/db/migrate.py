@@ -42,7 +42,10 @@ async def migrate(
         configure_engine(owner_dsn)
         captured = io.StringIO()
         with contextlib.redirect_stdout(captured):
-            result = await run_forwards(app_name="all")
+            try:
+                result = await run_forwards(app_name="all")
+            except Exception as exc:
+                raise MigrationFailed(f"migration failed and was rolled back: {exc}") from exc
         lines = [line for line in captured.getvalue().splitlines() if line.strip()]
         for line in lines:
             if "Running" in line or "ok!" in line or line.strip().startswith("-"):

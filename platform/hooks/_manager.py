@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -89,7 +89,9 @@ class PawPayPluginManager(pluggy.PluginManager):
             for impl in self.hook.pawpay_admin_nav.get_hookimpls():
                 if impl.plugin is plugin:
                     contributions["pawpay_admin_nav"] = [
-                        f"{area}: {item.path}" for area in ("admin", "ops") for item in impl.function(area=area)
+                        f"{area}: {item.path}"
+                        for area in ("admin", "ops")
+                        for item in cast("Iterable[NavItem]", impl.function(area=area))
                     ]
             for hook_name in ("pawpay_register_providers", "pawpay_tenant_created", "pawpay_audit_recorded"):
                 if any(impl.plugin is plugin for impl in getattr(self.hook, hook_name).get_hookimpls()):

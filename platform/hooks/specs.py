@@ -104,6 +104,19 @@ def pawpay_template_directories() -> Sequence[str]:  # type: ignore[empty-body]
 
 
 @hookspec
+def pawpay_template_environment(environment: Any, template_directories: Sequence[str]) -> None:
+    """Configure the shared Jinja2 environment (extensions, filters, globals) once, when the app
+    is built.
+
+    :param environment: the ``jinja2.Environment`` every server-rendered page uses.
+    :param template_directories: every component's template directories (from
+        ``pawpay_template_directories``), e.g. to find translation catalogs next to them.
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
 def pawpay_register_providers(registry: ProviderRegistry) -> None:
     """Add this plugin's providers (payments, credit, warehouses, ...) to ``registry``.
 
@@ -117,7 +130,7 @@ def pawpay_register_providers(registry: ProviderRegistry) -> None:
 
 @hookspec
 def pawpay_tenant_created(tenant_id: str, name: str) -> None:
-    """Observe a new store (tenant). Broadcast after the tenant's row is committed.
+    """Observe a new store (tenant). Broadcast after the transaction that created it committed.
 
     :param tenant_id: the new tenant's id (a UUID string).
     :param name: the store's display name.
@@ -128,7 +141,8 @@ def pawpay_tenant_created(tenant_id: str, name: str) -> None:
 
 @hookspec
 def pawpay_audit_recorded(entry: dict[str, Any]) -> None:
-    """Observe an audit-log entry after it was written (e.g. to ship it to a SIEM).
+    """Observe an audit-log entry after the transaction that wrote it committed (e.g. to ship it to
+    a SIEM). Never called for an entry that was rolled back.
 
     :param entry: the entry as plain JSON-able data (``action``, ``tenant_id``, ``actor_id``,
         ``target_type``, ``target_id``, ``request_id``, ``created_at``); never secrets.

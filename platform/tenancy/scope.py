@@ -11,10 +11,7 @@
 Both settings are transaction-local, so nothing leaks to the next user of a pooled connection.
 Re-entering the *same* scope joins the open transaction; entering a different one raises.
 
-A scope's transaction survives a database restart: if ``BEGIN`` fails on a pooled connection the
-server has closed, the connection goes back to the pool (piccolo 1.38 would leak it, and with it,
-one by one, the whole pool), every pooled connection is marked stale, and ``BEGIN`` is tried once
-more on a fresh one. Nothing ran yet, so the retry is safe.
+A scope's transaction survives a database restart (see ``SafePostgresTransaction``).
 
 ``after_commit(callback)`` defers work (broadcasting a hook, enqueueing a job) until the
 outermost transaction has committed; if it rolls back, the callbacks are dropped.
@@ -30,11 +27,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import asyncpg
 from piccolo.engine.postgres import PostgresTransaction
 from piccolo.querystring import QueryString
 
-from pawpay.platform.db.engine import SafePostgresTransaction, get_engine
+from pawpay.platform.db.engine import get_engine
 from pawpay.platform.db.rls import PLATFORM_SETTING, TENANT_SETTING
 from pawpay.platform.errors import ScopeViolation
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
@@ -43,56 +39,6 @@ log = logging.getLogger(__name__)
 
 
 ANONYMOUS, TENANT, PLATFORM = "anonymous", "tenant", "platform"
-
-# The database is unreachable, restarting or out of connections: infrastructure trouble worth a
-# retry (HTTP 503), never a bug. SQLSTATE classes 08 (connection), 53 (insufficient resources),
-# 57 (operator intervention: shutdown, terminated backend); asyncpg's client-side errors of a
-# connection the server dropped.
-DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    asyncpg.InsufficientResourcesError,
-    asyncpg.OperatorInterventionError,
-)
-
-
-class _GuardedTransaction(SafePostgresTransaction):
-    """``SafePostgresTransaction`` that also survives a failing ``BEGIN`` (see the module doc)."""
-
-    async def __aenter__(self) -> PostgresTransaction:
-        if self._parent is not None:
-            return self._parent
-        for attempt in (1, 2):
-            self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
-            try:
-                self.transaction = self.connection.transaction()
-                await self.begin()  # type: ignore[no-untyped-call]
-            except DATABASE_UNAVAILABLE:
-                await self._give_back_connection()
-                if attempt == 2 or self.engine.pool is None:
-                    raise
-                log.warning("BEGIN failed on a pooled connection; renewing the pool's connections")
-                await self.engine.pool.expire_connections()
-                continue
-            except BaseException:
-                await self._give_back_connection()
-                raise
-            break
-        self.context = self.engine.current_transaction.set(self)
-        return self
-
-    async def _give_back_connection(self) -> None:
-        try:
-            if self.engine.pool is not None:
-                await self.engine.pool.release(self.connection)  # a broken one is terminated
-            else:
-                await self.connection.close()
-        except Exception:  # the original error is the one worth raising
-            log.debug("could not give back a broken connection", exc_info=True)
-
 
 @dataclass(frozen=True, slots=True)
 class _Scope:
@@ -159,7 +105,7 @@ async def _apply(scope: _Scope) -> None:
 async def _enter(kind: str, tenant_id: uuid.UUID | None) -> AsyncIterator[PostgresTransaction]:
     existing = _current.get()
     if existing is None:
-        async with _GuardedTransaction(engine=get_engine(), allow_nested=False) as tx:
+        async with get_engine().transaction(allow_nested=False) as tx:
             scope = _Scope(kind, tenant_id, tx)
             if kind != ANONYMOUS:  # a new transaction starts with both settings empty
                 await _apply(scope)

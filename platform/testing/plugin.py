@@ -35,7 +35,7 @@ class SeededStore:
     manager_email: str
 
 
-PASSWORD = "correct-horse-9"
+PASSWORD = "correct-horse-9"  # noqa: S105 - the seeded test accounts' password
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,13 @@ def create_app(
         middleware=[RequestMiddleware()],
         exception_handlers={Exception: exception_to_response},
         lifespan=[pool_lifespan, *extra_lifespan],
-        template_config=TemplateConfig(directory=template_dirs, engine=JinjaTemplateEngine)
+        template_config=TemplateConfig(
+            directory=template_dirs,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: pm.hook.pawpay_template_environment(
+                environment=engine.engine, template_directories=[str(d) for d in template_dirs]
+            ),
+        )
         if template_dirs else None,
         openapi_config=OpenAPIConfig(
             title="pawpay API",

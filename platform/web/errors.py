@@ -21,8 +21,8 @@ from litestar.exceptions import ValidationException as LitestarValidationExcepti
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
+from pawpay.platform.db.engine import DATABASE_UNAVAILABLE
 from pawpay.platform.errors import ErrorCode, PawPayError
-from pawpay.platform.tenancy.scope import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("pawpay.errors")
 

@@ -35,12 +35,12 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.types.asgi_types import HTTPRequestEvent, ReceiveMessage
 
+from pawpay.platform.db.engine import DATABASE_UNAVAILABLE
 from pawpay.platform.errors import ErrorCode
 from pawpay.platform.identity.principal import Principal
 from pawpay.platform.observability import metrics
 from pawpay.platform.tenancy.scope import (
     ANONYMOUS,
-    DATABASE_UNAVAILABLE,
     PLATFORM,
     TENANT,
     anonymous_scope,

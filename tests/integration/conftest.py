@@ -1,7 +1,4 @@
-"""Clients for the audit tests: each signed in as someone, each from its own address.
-
-(The same helpers as tests/integration/web/conftest.py: conftest fixtures are per directory.)
-"""
+"""Clients for the integration tests: each signed in as someone, each from its own address."""
 
 from __future__ import annotations
 

@@ -36,6 +36,20 @@ class FrozenClock:
         self._now = at
 
 
+class OffsetClock:
+    """``base`` moved forward by ``offset``: a tenant's test clock (see ``pawpay.platform.jobs``).
+
+    The offset is read once; a tenant that advances its clock gets a new ``OffsetClock``.
+    """
+
+    def __init__(self, base: Clock, offset: timedelta) -> None:
+        self._base = base
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return self._base.now() + self.offset
+
+
 _clock: Clock = SystemClock()
 
 

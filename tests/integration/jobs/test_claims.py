@@ -151,6 +151,8 @@ async def test_a_rolled_back_tick_enqueues_nothing_and_leases_nothing(items, sto
     # The same row is claimed and sent by the next (healthy) tick.
     result = await jobs_stub.scheduler([items.work()]).tick()
     assert result.sent == 1
+    await jobs_stub.join(TOUCH_QUEUE)
+    assert (await items.rows())[item_id]["processed"] == 1
 
 
 class ClaimRaises:

@@ -1,0 +1,268 @@
+"""Reusable kinds of due work: rows with a due time and a lease, and the platform's periodic jobs.
+
+A component declares what is due with a few words and returns it from ``pawpay_due_work``::
+
+    LeasedRowWork(
+        name="collections.retry",
+        actor_name="retry_collection",
+        table="collection_attempt",
+        due_column="next_attempt_at",
+    )
+
+The scheduler calls :meth:`LeasedRowWork.claim` inside its platform-scope transaction. Due
+means ``due_column <= now`` (``now`` moved by the row's tenant's test clock, if it has one) and
+not leased (``lease_column`` is NULL or in the past). Claimed rows get
+``lease_column = system now + lease`` and, after commit, a message each. The actor must finish
+the row in its own transaction (clear or advance ``due_column``, clear the lease); if it never
+does (a killed worker), the lease runs out and the row is claimed again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from pawpay.platform.clock import utcnow
+from pawpay.platform.db.engine import get_engine
+from pawpay.platform.db.rls import _check_identifier
+from pawpay.platform.hooks.types import DueItem
+from pawpay.platform.tenancy.scope import in_platform_scope, platform_scope
+
+log = logging.getLogger(__name__)
+
+# Every periodic job lives in this platform table (see ``tables.ScheduledJob``).
+SCHEDULED_JOB_TABLE = "scheduled_job"
+
+
+def _json_safe(value: Any) -> Any:
+    """Message arguments travel as JSON: ids and times become strings."""
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+@dataclass(slots=True)
+class LeasedRowWork:
+    """Rows of ``table`` that fall due at ``due_column`` and are leased through ``lease_column``.
+
+    Implements :class:`pawpay.platform.hooks.types.DueWork`.
+
+    Attributes:
+        name: a stable, unique name (logs and the ``pawpay_scheduler_claimed_total`` metric).
+        actor_name: the dramatiq actor each claimed row is sent to.
+        table, due_column, lease_column, key_column: plain identifiers of our own schema.
+        tenant_column: the tenant column of a tenant table (its rows are due by their tenant's
+            clock and their messages are stamped with the tenant); None for platform tables.
+        args_columns: the columns whose values are the actor's arguments, in order; default
+            ``(tenant_column, key_column)`` for tenant tables and ``(key_column,)`` otherwise.
+        match: extra equality filters (``{"status": "pending"}``), passed as parameters.
+        lease: how long a claimed row stays leased; default ``PAWPAY_JOB_LEASE_SECONDS``. Make it
+            longer than the actor's time limit, or a slow but alive job is run twice.
+    """
+
+    name: str
+    actor_name: str
+    table: str
+    due_column: str
+    lease_column: str = "lease_until"
+    key_column: str = "id"
+    tenant_column: str | None = "tenant_id"
+    args_columns: Sequence[str] | None = None
+    match: Mapping[str, Any] = field(default_factory=dict)
+    lease: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        for identifier in self._identifiers():
+            _check_identifier(identifier)
+
+    def _identifiers(self) -> list[str]:
+        names = [self.table, self.due_column, self.lease_column, self.key_column, *self.arguments(), *self.match]
+        if self.tenant_column:
+            names.append(self.tenant_column)
+        return names
+
+    def arguments(self) -> Sequence[str]:
+        if self.args_columns is not None:
+            return self.args_columns
+        return (self.tenant_column, self.key_column) if self.tenant_column else (self.key_column,)
+
+    def lease_length(self) -> timedelta:
+        if self.lease is not None:
+            return self.lease
+        from pawpay.platform.settings import get_settings
+
+        return timedelta(seconds=get_settings().job_lease_seconds)
+
+    def claim_query(self, now: datetime, limit: int) -> QueryString:
+        """The one statement that locks, leases and returns up to ``limit`` due rows.
+
+        ``FOR UPDATE OF w SKIP LOCKED`` lets concurrent claimers pass each other's rows; a row a
+        concurrent claimer leased and committed is re-checked by PostgreSQL and no longer due.
+        The due time compares with the tenant's now (system now + its ``tenant_clock`` offset);
+        leases compare with the system now, because they measure real worker time.
+        """
+        w, due, lease, key = self.table, self.due_column, self.lease_column, self.key_column
+        values: list[Any] = []
+
+        def param(value: Any, cast: str = "") -> str:
+            values.append(value)
+            return "{}" + cast
+
+        if self.tenant_column:
+            join = f"LEFT JOIN tenant_clock AS c ON c.tenant_id = w.{self.tenant_column}"
+            # The first bound is constant for the statement, so an index on the due column can
+            # serve it; the second is the exact per-tenant comparison.
+            due_now = (
+                f"{param(now, '::timestamptz')} + "
+                "(SELECT COALESCE(max(offset_seconds), 0) FROM tenant_clock) * interval '1 second' "
+                f"AND w.{due} <= {param(now, '::timestamptz')} + COALESCE(c.offset_seconds, 0) * interval '1 second'"
+            )
+        else:
+            join = ""
+            due_now = param(now, "::timestamptz")
+        # Placeholders are numbered in call order: build the fragments in the order they appear.
+        not_leased = f"(w.{lease} IS NULL OR w.{lease} < {param(now, '::timestamptz')})"
+        filters = "".join(f" AND w.{column} = {param(value)}" for column, value in self.match.items())
+        limit_sql = param(limit, "::int")
+        lease_until = param(now + self.lease_length(), "::timestamptz")
+        returned = [(key, "due_key"), *((column, f"arg_{i}") for i, column in enumerate(self.arguments()))]
+        if self.tenant_column:
+            returned.append((self.tenant_column, "due_tenant"))
+        returning = ", ".join(f"w.{column} AS {alias}" for column, alias in returned)
+        sql = (
+            f"WITH due AS (SELECT w.{key} AS k FROM {w} AS w {join} "
+            f"WHERE w.{due} IS NOT NULL AND w.{due} <= {due_now} AND {not_leased}{filters} "
+            f"ORDER BY w.{due} LIMIT {limit_sql} FOR UPDATE OF w SKIP LOCKED) "
+            f"UPDATE {w} AS w SET {lease} = {lease_until} FROM due WHERE w.{key} = due.k "
+            f"RETURNING {returning}"
+        )
+        return QueryString(sql, *values)
+
+    async def claim(self, now: datetime, limit: int) -> Sequence[DueItem]:
+        """Lease up to ``limit`` due rows; call inside the scheduler's platform-scope transaction."""
+        if not in_platform_scope():
+            raise RuntimeError(f"{self.name}: claim() runs inside the scheduler's platform scope")
+        rows = await get_engine().run_querystring(self.claim_query(now, limit))
+        count = len(self.arguments())
+        items = []
+        for row in rows:
+            tenant = row["due_tenant"] if self.tenant_column else None
+            items.append(
+                DueItem(
+                    key=str(row["due_key"]),
+                    tenant_id=str(tenant) if tenant is not None else None,
+                    args=tuple(_json_safe(row[f"arg_{i}"]) for i in range(count)),
+                )
+            )
+        return items
+
+
+@dataclass(slots=True)
+class PeriodicJob(LeasedRowWork):
+    """Platform work that runs every ``interval`` (a row of ``scheduled_job``).
+
+    Return it from ``pawpay_due_work``; the active scheduler upserts its row when it starts, and
+    its actor (which receives the job's name) wraps its body in :func:`run_periodic_job`.
+    """
+
+    interval: timedelta = timedelta(hours=1)
+    job_name: str = ""
+
+    def __post_init__(self) -> None:
+        # Explicit base call: zero-argument super() breaks in slotted dataclasses on 3.11.
+        LeasedRowWork.__post_init__(self)
+        if not self.job_name or self.interval <= timedelta(0):
+            raise ValueError("a periodic job needs a job_name and a positive interval (use PeriodicJob.every)")
+
+    @classmethod
+    def every(cls, interval: timedelta, *, job_name: str, actor_name: str) -> PeriodicJob:
+        return cls(
+            name=f"periodic:{job_name}",
+            actor_name=actor_name,
+            table=SCHEDULED_JOB_TABLE,
+            due_column="next_run_at",
+            lease_column="lease_until",
+            key_column="name",
+            tenant_column=None,
+            args_columns=("name",),
+            match={"name": job_name},
+            interval=interval,
+            job_name=job_name,
+        )
+
+    async def seed(self, now: datetime) -> None:
+        """Create this job's row (due now) or update its interval; inside platform scope.
+
+        A shorter interval takes effect at once; the next run never moves later.
+        """
+        seconds = int(self.interval.total_seconds())
+        await get_engine().run_querystring(
+            QueryString(
+                f"INSERT INTO {SCHEDULED_JOB_TABLE} (id, name, interval_seconds, next_run_at, last_error) "
+                "VALUES ({}, {}, {}, {}::timestamptz, '') ON CONFLICT (name) DO UPDATE SET "
+                "interval_seconds = EXCLUDED.interval_seconds, "
+                f"next_run_at = LEAST({SCHEDULED_JOB_TABLE}.next_run_at, "
+                "EXCLUDED.next_run_at + EXCLUDED.interval_seconds * interval '1 second')",
+                uuid.uuid4(), self.job_name, seconds, now,
+            )
+        )
+
+
+# After a failed run, try again after this long (or the interval, if shorter).
+PERIODIC_RETRY_DELAY = timedelta(minutes=1)
+
+
+async def run_periodic_job(job_name: str, body: Callable[[datetime], Awaitable[object]]) -> bool:
+    """Run one due run of a periodic job and schedule the next; the body of its actor.
+
+    ``body(now)`` runs in the same platform-scope transaction that books the run, so its changes
+    and the new ``next_run_at`` commit together. A message for a run that was already completed
+    (a duplicate delivery, a reclaimed lease whose first worker came back) finds no lease and
+    does nothing. A failing body is recorded in ``last_error`` and retried after
+    :data:`PERIODIC_RETRY_DELAY`; the exception is re-raised for dramatiq's logs and metrics.
+
+    Returns:
+        True if the body ran, False for a duplicate.
+    """
+    now = utcnow()
+    try:
+        async with platform_scope(f"periodic job {job_name}"):
+            rows = await get_engine().run_querystring(
+                QueryString(
+                    f"SELECT lease_until FROM {SCHEDULED_JOB_TABLE} WHERE name = {{}} FOR UPDATE", job_name
+                )
+            )
+            if not rows or rows[0]["lease_until"] is None:
+                log.info("periodic job %s: nothing leased (already done), skipping", job_name)
+                return False
+            await body(now)
+            await get_engine().run_querystring(
+                QueryString(
+                    f"UPDATE {SCHEDULED_JOB_TABLE} SET last_run_at = {{}}, lease_until = NULL, last_error = '', "
+                    "next_run_at = {}::timestamptz + interval_seconds * interval '1 second' WHERE name = {}",
+                    now, now, job_name,
+                )
+            )
+    except Exception as exc:
+        retry_at = now + PERIODIC_RETRY_DELAY
+        async with platform_scope(f"periodic job {job_name} failed"):
+            await get_engine().run_querystring(
+                QueryString(
+                    f"UPDATE {SCHEDULED_JOB_TABLE} SET lease_until = NULL, last_error = {{}}, "
+                    "next_run_at = LEAST({}::timestamptz, {}::timestamptz + interval_seconds * interval '1 second') "
+                    "WHERE name = {}",
+                    json.dumps({"error": type(exc).__name__, "detail": str(exc)[:500]}), retry_at, now, job_name,
+                )
+            )
+        raise
+    return True

@@ -23,6 +23,9 @@ import pytest
 
 from pawpay.platform.testing.database import TestDatabase
 
+# Fixture modules published with this plugin (per-domain, Saleor-style).
+pytest_plugins = ["pawpay.platform.testing.jobs"]
+
 
 @dataclass(frozen=True, slots=True)
 class SeededStore:

@@ -21,16 +21,6 @@ from pawpay.platform.db.rls import platform_table_rls, tenant_table_rls
 from pawpay.platform.jobs.due import LeasedRowWork
 from pawpay.platform.tenancy.scope import platform_scope
 
-# Until the fixture module is registered by the testing plugin, import its fixtures here.
-from pawpay.platform.testing.jobs import (  # noqa: F401
-    frozen_clock,
-    jobs_rabbitmq,
-    jobs_redis,
-    jobs_stub,
-    pawpay_amqp,
-    pawpay_redis_url,
-)
-
 TABLE = "jobs_test_item"
 DDL = [
     f"CREATE TABLE {TABLE} (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), "

@@ -75,7 +75,7 @@ async def test_a_live_store_cannot_move_its_clock(pawpay_database) -> None:
     ctx = await _fresh_store(test_mode=False)
     with pytest.raises(TestClockNotAllowed) as raised:
         await advance_tenant_clock(ctx, 3600)
-    assert raised.value.code == ErrorCode.BUSINESS_RULE
+    assert raised.value.code == ErrorCode.TEST_CLOCK_NOT_ALLOWED
     assert raised.value.http_status == 422
     assert (await get_tenant_clock(ctx)).offset_seconds == 0
     _, total = await list_entries(ctx, AuditFilter(action="test_clock"))

@@ -1,9 +1,10 @@
 """Jinja2 set-up of the shared template environment: gettext, and the shell's filters.
 
 The app factory builds one Jinja environment from every component's template directory; the
-shell configures it once through the ``pawpay_template_environment`` hook. The gettext callables pick the catalog per render
-from the template context (``locale``, else the ``request``), so one shared environment serves
-zh-CN and English requests concurrently without any global "current language".
+shell configures it once through the ``pawpay_template_environment`` hook. The gettext
+callables pick the catalog per render from the template context (``locale``, else the
+``request``), so one shared environment serves zh-CN and English requests concurrently without
+any global "current language".
 """
 
 from __future__ import annotations

@@ -72,7 +72,8 @@ def test_dev_end_to_end(tmp_path: Path) -> None:
             cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
         )
         assert second.returncode == 1
-        assert "already running" in second.stderr and str(proc.pid) in second.stderr
+        assert "already running" in second.stderr
+        assert str(proc.pid) in second.stderr
 
         # The printed demo manager can sign in and create a staff account (committed data).
         with httpx.Client(base_url=base) as client:
@@ -102,6 +103,7 @@ def test_dev_end_to_end(tmp_path: Path) -> None:
         output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, output
     assert "pawpay dev stopped" in output
-    assert f"{base}/login" in output and creds["password"] in output
+    assert f"{base}/login" in output
+    assert creds["password"] in output
     time.sleep(1)
     assert not _postgres_running(data_dir), "Ctrl-C also stops the embedded PostgreSQL"

@@ -9,7 +9,8 @@ pytestmark = pytest.mark.unit
 
 def test_defaults_are_embedded() -> None:
     settings = load_settings(_env_file=None, database_url=None, broker_url=None)
-    assert settings.embedded_database and settings.embedded_broker
+    assert settings.embedded_database
+    assert settings.embedded_broker
     assert settings.time_zone == "Asia/Shanghai"
 
 
@@ -20,7 +21,8 @@ def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
         load_settings()
     message = str(err.value)
     assert "PAWPAY_PORT" in message
-    assert "PAWPAY_TIME_ZONE" in message and "IANA" in message
+    assert "PAWPAY_TIME_ZONE" in message
+    assert "IANA" in message
 
 
 def test_production_requires_services(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,5 +57,6 @@ def test_masked_settings_never_show_secrets(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PAWPAY_SECRET_KEY", "super-secret-signing-key")
     shown = load_settings().masked()
     text = repr(shown)
-    assert "hunter22" not in text and "super-secret-signing-key" not in text
+    assert "hunter22" not in text
+    assert "super-secret-signing-key" not in text
     assert shown["PAWPAY_DATABASE_URL"] == "postgresql://app:****@db/pawpay"

@@ -71,9 +71,9 @@ async def _render(request: Request[Any, Any, Any], shell: Shell, ctx: Any, field
                   template: str, extra: dict[str, Any]) -> Template:
     errors: FieldErrors = {}
     values, flt, limit, offset = _filters(request, shell, fields, errors)
-    if errors:  # a bad filter shows the form with its error, not a guess at what was meant
-        entries, total = [], 0
-    else:
+    entries: list[audit.AuditView] = []
+    total = 0
+    if not errors:  # a bad filter shows the form with its error, not a guess at what was meant
         entries, total = await audit.list_entries(ctx, flt, limit=limit, offset=offset)
     pager = Pager(total=total, limit=limit, offset=offset, path=request.url.path, params=values)
     rows = [{"entry": e, "changes": diff(e.before, e.after)} for e in entries]

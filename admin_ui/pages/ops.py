@@ -58,7 +58,7 @@ class StorePages(Controller):
         stores, total = await tenancy.list_tenants(ctx, limit=50)
         preloaded = (stores, total, 50, 0)
         form = await Form.read(request)
-        values = {
+        values: dict[str, Any] = {
             "name": form.text("name"), "slug": form.text("slug").lower(),
             "time_zone": form.text("time_zone") or DEFAULT_TIME_ZONE, "test_mode": form.flag("test_mode"),
             "manager_email": form.text("manager_email"), "manager_name": form.text("manager_name"),
@@ -127,7 +127,7 @@ class OperatorPages(Controller):
         shell = await Shell.load(request, OPS)
         operators = await identity.list_operators(ctx)
         form = await Form.read(request)
-        values = {"email": form.text("email"), "display_name": form.text("display_name"),
+        values: dict[str, Any] = {"email": form.text("email"), "display_name": form.text("display_name"),
                   "roles": form.all("roles")}
         try:
             view = await identity.create_operator(ctx, email=values["email"], password=form.raw("password"),

@@ -48,7 +48,7 @@ class StaffPages(Controller):
         shell = await Shell.load(request, ADMIN)
         staff = await identity.list_staff(ctx)  # loaded before the write: see Shell
         form = await Form.read(request)
-        values = {"email": form.text("email"), "display_name": form.text("display_name"),
+        values: dict[str, Any] = {"email": form.text("email"), "display_name": form.text("display_name"),
                   "roles": form.all("roles")}
         try:
             view = await identity.create_staff(ctx, email=values["email"], password=form.raw("password"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import datetime
 from typing import Any
@@ -33,7 +32,7 @@ class AuditOut(msgspec.Struct):
 
 
 def _out(view: services.AuditView) -> AuditOut:
-    return msgspec.convert(dataclasses.asdict(view), AuditOut)
+    return msgspec.convert(view, AuditOut, from_attributes=True)
 
 
 async def _page(ctx: Any, flt: services.AuditFilter, limit: int, offset: int) -> Page[AuditOut]:

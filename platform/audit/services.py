@@ -4,6 +4,7 @@ commits or rolls back together with the change it describes; plugins observing t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass
@@ -174,6 +175,9 @@ async def list_entries(
     """Entries newest first: a store sees its own; an operator sees all (filterable by tenant)."""
     flt = flt or AuditFilter()
     if isinstance(ctx, TenantContext):
+        # Filter explicitly, not by RLS alone: the policy's "OR platform scope" branch keeps the
+        # planner off the (tenant_id, created_at) index (a full scan; see docs/benchmarks.md).
+        flt = dataclasses.replace(flt, tenant_id=ctx.tenant_id)
         async with tenant_scope(ctx):
             return await _list(flt, limit, offset)
     async with platform_scope("list audit entries", ctx):

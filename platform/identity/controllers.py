@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from typing import Any, TypeVar
 
@@ -32,7 +31,7 @@ T = TypeVar("T")
 
 
 def _out(view: Any, cls: type[T]) -> T:
-    return msgspec.convert(dataclasses.asdict(view), cls)
+    return msgspec.convert(view, cls, from_attributes=True)
 
 
 def session_cookie(token: str, max_age: int | None) -> Cookie:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import datetime
 
@@ -33,7 +32,7 @@ class NewTenantBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _out(view: services.TenantView) -> TenantOut:
-    return msgspec.convert(dataclasses.asdict(view), TenantOut)
+    return msgspec.convert(view, TenantOut, from_attributes=True)
 
 
 class TenantController(Controller):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from pawpay.platform.clock import utcnow
+from pawpay.platform.testing.plugin import create_store
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +17,15 @@ def entry_actions(html: str) -> list[str]:
     return re.findall(r'<td data-label="[^"]+"><code>([^<]+)</code></td>', html)
 
 
-async def test_store_audit_log_lists_own_entries_with_diffs(browser, store_a) -> None:
+@pytest.fixture
+async def fresh_store():
+    """A store of this test's own, so that its first audit page holds exactly its seed entries
+    (the shared ``store_a`` collects entries from every other test)."""
+    return await create_store()
+
+
+async def test_store_audit_log_lists_own_entries_with_diffs(browser, fresh_store) -> None:
+    store_a = fresh_store
     await browser.sign_in(store_a.manager_email)
     page = await browser.get("/admin/audit")
     assert page.status_code == 200
@@ -28,7 +37,8 @@ async def test_store_audit_log_lists_own_entries_with_diffs(browser, store_a) ->
     assert str(store_a.manager_id) in page.text
 
 
-async def test_filters_narrow_the_list(browser, store_a) -> None:
+async def test_filters_narrow_the_list(browser, fresh_store) -> None:
+    store_a = fresh_store
     await browser.sign_in(store_a.manager_email)
     by_action = await browser.get("/admin/audit", params={"action": "session."})
     assert by_action.status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Clock(Protocol):
@@ -48,6 +49,15 @@ class OffsetClock:
 
     def now(self) -> datetime:
         return self._base.now() + self.offset
+
+
+def validate_time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name`` (e.g. ``Asia/Shanghai``); ``ValueError`` with a readable message
+    if there is no such zone. The one check used by settings, stores and the admin UI."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai") from exc
 
 
 _clock: Clock = SystemClock()

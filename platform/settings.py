@@ -11,10 +11,12 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pawpay.platform.clock import validate_time_zone
 
 Environment = Literal["dev", "test", "production"]
 
@@ -58,10 +60,7 @@ class Settings(BaseSettings):
     @field_validator("time_zone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        validate_time_zone(value)
         return value
 
     @field_validator("database_url", "migrate_database_url")

@@ -1,10 +1,9 @@
 # The two commands of the quick start, and the checks CI runs. See README.md.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# The machine's own services; override to point the tests elsewhere.
-export PAWPAY_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
-export PAWPAY_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-export PAWPAY_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/%2F
+# Tests find PostgreSQL through PAWPAY_TEST_DATABASE_URL, else testcontainers, else an embedded
+# pgserver; the broker tests need PAWPAY_TEST_REDIS_URL / PAWPAY_TEST_AMQP_URL (else skipped).
+# .ci/run points all three at the machine's own services.
 PYTEST_ARGS ?=
 
 .PHONY: dev test install lint typecheck importlint pytest clean

@@ -213,7 +213,7 @@ def serve_command(host: str | None, port: int | None, workers: int) -> None:
     _configure_logging(settings)
     uvicorn.run("pawpay.platform.web.app:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers, access_log=False, proxy_headers=True,
-                log_config=None)
+                forwarded_allow_ips=settings.forwarded_allow_ips, log_config=None)
 
 
 @main.command("worker")

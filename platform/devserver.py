@@ -109,19 +109,22 @@ async def seed_demo(creds: DemoCredentials) -> bool:
     from pawpay.platform.identity.roles import OPERATOR_ROLES
     from pawpay.platform.identity.services import create_operator, create_staff
     from pawpay.platform.tenancy.context import PlatformContext
+    from pawpay.platform.tenancy.scope import platform_scope
     from pawpay.platform.tenancy.services import create_tenant
 
     ctx = PlatformContext(actor_label="pawpay dev")
+    names = {"manager": "店长 王丽", "front_desk": "前台 李明", "after_sales": "售后 张强", "finance": "财务 陈静"}
     try:
-        await create_operator(ctx, email=creds.operator, password=creds.password, roles=list(OPERATOR_ROLES),
-                              display_name="平台运营（演示）")
-        tenant = await create_tenant(ctx, slug=DEMO_STORE_SLUG, name=DEMO_STORE_NAME, test_mode=True)
+        # One transaction: a crash half-way leaves no half-built demo that later runs would skip.
+        async with platform_scope("seed the demo store", ctx):
+            await create_operator(ctx, email=creds.operator, password=creds.password,
+                                  roles=list(OPERATOR_ROLES), display_name="平台运营（演示）")
+            tenant = await create_tenant(ctx, slug=DEMO_STORE_SLUG, name=DEMO_STORE_NAME, test_mode=True)
+            for role, email in creds.staff.items():
+                await create_staff(ctx, tenant_id=tenant.id, email=email, password=creds.password, roles=[role],
+                                   display_name=names.get(role, role))
     except Conflict:
         return False
-    names = {"manager": "店长 王丽", "front_desk": "前台 李明", "after_sales": "售后 张强", "finance": "财务 陈静"}
-    for role, email in creds.staff.items():
-        await create_staff(ctx, tenant_id=tenant.id, email=email, password=creds.password, roles=[role],
-                           display_name=names.get(role, role))
     return True
 
 

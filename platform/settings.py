@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=5.0, gt=0)
     job_lease_seconds: int = Field(default=300, ge=5)
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    # Cookies only over HTTPS; unset: on in production, off in dev/test (plain http://127.0.0.1).
+    cookie_secure: bool | None = None
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated, or "*").
+    # The login rate limit counts the client address, so behind an ingress this must be set.
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Longest wait for a pooled database connection before answering 503 instead of hanging.
+    database_acquire_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("time_zone")
     @classmethod
@@ -100,6 +107,10 @@ class Settings(BaseSettings):
     @property
     def embedded_broker(self) -> bool:
         return self.broker_url is None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.env == "production"
 
     @property
     def zone(self) -> ZoneInfo:

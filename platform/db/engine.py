@@ -47,11 +47,20 @@ class SafePostgresTransaction(PostgresTransaction):
       so the retry is safe.
     """
 
+    async def get_connection(self) -> Any:
+        """A pooled connection, waiting at most ``database_acquire_timeout_seconds``: an exhausted
+        pool becomes a ``TimeoutError`` (503), never a request that hangs forever."""
+        if self.engine.pool is not None:
+            from pawpay.platform.settings import get_settings
+
+            return await self.engine.pool.acquire(timeout=get_settings().database_acquire_timeout_seconds)
+        return await self.engine.get_new_connection()
+
     async def __aenter__(self) -> PostgresTransaction:
         if self._parent is not None:
             return self._parent
         for attempt in (1, 2):
-            self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
+            self.connection = await self.get_connection()
             try:
                 self.transaction = self.connection.transaction()
                 await self.begin()  # type: ignore[no-untyped-call]
@@ -141,11 +150,25 @@ def current_dsn() -> str:
     return str(get_engine().config["dsn"])
 
 
-async def start_pool(min_size: int = 1, max_size: int = 10) -> None:
-    """Start the asyncpg pool on the *running* loop (pools are loop-bound, STACK_NOTES §1.2)."""
+async def start_pool(min_size: int = 1, max_size: int = 10, *, check_role: bool = True) -> None:
+    """Start the asyncpg pool on the *running* loop (pools are loop-bound, STACK_NOTES §1.2).
+
+    Unless ``check_role`` is off, first make sure the role cannot bypass row-level security
+    (:func:`pawpay.platform.db.roles.check_app_role`): pawpay refuses to run as a superuser, a
+    BYPASSRLS role or a table owner, in every process that serves tenants.
+    """
     engine = get_engine()
     if engine.pool is None:
         await engine.start_connection_pool(min_size=min_size, max_size=max_size)
+        if check_role:
+            from pawpay.platform.db.roles import check_app_role
+
+            try:
+                async with engine.pool.acquire() as conn:
+                    await check_app_role(conn)
+            except BaseException:
+                await close_pool()
+                raise
 
 
 async def close_pool() -> None:

@@ -93,3 +93,18 @@ async def test_migrate_is_idempotent_and_create_operator_works(pawpay_database: 
                   env=env, stdin="short\n")
     assert weak.returncode == 1
     assert "at least" in weak.stderr
+
+
+def test_refuses_a_role_that_bypasses_row_level_security(pawpay_database: TestDatabase) -> None:
+    # The owner URL is a superuser here: serving tenants with it would switch RLS off silently.
+    env = {"PAWPAY_DATABASE_URL": pawpay_database.owner_dsn}
+    refused = pawpay("users", "create-operator", "--email", "x@example.com", "--password-stdin",
+                     env=env, stdin="a-long-password-1\n")
+    assert refused.returncode == 1
+    assert "bypasses row-level security" in refused.stderr
+
+
+def test_serve_refuses_a_role_that_bypasses_row_level_security(pawpay_database: TestDatabase) -> None:
+    served = pawpay("serve", "--port", "0", env={"PAWPAY_DATABASE_URL": pawpay_database.owner_dsn})
+    assert served.returncode != 0
+    assert "bypasses row-level security" in served.stderr + served.stdout

@@ -14,6 +14,7 @@ One statement per string: piccolo's ``run_ddl`` prepares statements and refuses 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 TENANT_SETTING = "app.tenant_id"
 PLATFORM_SETTING = "app.platform_scope"
@@ -84,3 +85,30 @@ async def run_statements(statements: Sequence[str]) -> None:
     assert engine is not None
     for statement in statements:
         await engine.run_ddl(statement)
+
+
+def raw_sql_migration(
+    migration_id: str, app_name: str, description: str, forwards: Sequence[str], backwards: Sequence[str]
+) -> Any:
+    """A piccolo migration that runs ``forwards`` (and, rolled back, ``backwards``) one statement
+    at a time. Use it as a raw migration's whole ``forwards()``::
+
+        async def forwards():
+            return raw_sql_migration(ID, "my_app", DESCRIPTION, FORWARDS, BACKWARDS)
+
+    piccolo runs a migration's raw steps *before* its table steps, so SQL that needs the tables
+    (RLS, triggers, foreign keys) goes in a migration of its own, after the auto migration.
+    """
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+    manager = MigrationManager(migration_id=migration_id, app_name=app_name, description=description)
+
+    async def run() -> None:
+        await run_statements(forwards)
+
+    async def run_backwards() -> None:
+        await run_statements(backwards)
+
+    manager.add_raw(run)
+    manager.add_raw_backwards(run_backwards)
+    return manager

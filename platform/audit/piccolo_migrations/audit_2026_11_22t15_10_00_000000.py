@@ -2,7 +2,7 @@
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from pawpay.platform.db.rls import append_only, drop_rls, run_statements, tenant_table_rls
+from pawpay.platform.db.rls import append_only, drop_rls, raw_sql_migration, tenant_table_rls
 
 ID = "2026-11-22T15:10:00:000000"
 VERSION = "1.38.0"
@@ -24,14 +24,4 @@ BACKWARDS = [
 
 
 async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="audit", description=DESCRIPTION)
-
-    async def run() -> None:
-        await run_statements(FORWARDS)
-
-    async def run_backwards() -> None:
-        await run_statements(BACKWARDS)
-
-    manager.add_raw(run)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+    return raw_sql_migration(ID, "audit", DESCRIPTION, FORWARDS, BACKWARDS)

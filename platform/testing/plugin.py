@@ -90,6 +90,27 @@ async def pawpay_database(pawpay_postgres_server: str, pawpay_data_dir: Path) ->
         await drop_database(pawpay_postgres_server, db.name)
 
 
+@pytest.fixture
+async def owner(pawpay_database: TestDatabase) -> AsyncIterator[Any]:
+    """An asyncpg connection as the schema owner (catalog reads, fixtures RLS would refuse)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(pawpay_database.owner_dsn)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 async def create_store(slug: str | None = None, name: str | None = None) -> SeededStore:
     """Create a tenant and its manager through the real services (platform scope)."""
     from pawpay.platform.identity.roles import MANAGER

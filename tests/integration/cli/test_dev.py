@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pawpay.platform.testing.plugin import free_port
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
@@ -57,7 +52,7 @@ def _postgres_running(data_dir: Path) -> bool:
 
 def test_dev_end_to_end(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = _start(data_dir, port)
     try:
@@ -66,7 +61,7 @@ def test_dev_end_to_end(tmp_path: Path) -> None:
 
         # A second instance on the same data directory refuses, and says why.
         second = subprocess.run(
-            [sys.executable, "-m", "pawpay.platform.cli", "dev", "--port", str(_free_port())],
+            [sys.executable, "-m", "pawpay.platform.cli", "dev", "--port", str(free_port())],
             env={**{k: v for k, v in os.environ.items() if not k.startswith("PAWPAY_")},
                  "PAWPAY_DATA_DIR": str(data_dir), "PYTHONSAFEPATH": "1"},
             cwd=REPO, capture_output=True, text=True, timeout=60, check=False,

@@ -102,6 +102,22 @@ async def owner(pawpay_database: TestDatabase) -> AsyncIterator[Any]:
         await conn.close()
 
 
+@pytest.fixture
+async def rollback(pawpay_database: TestDatabase) -> AsyncIterator[None]:
+    """Per-test isolation for service-level tests: the test runs inside one platform-scope
+    transaction that is rolled back afterwards, so nothing it writes outlives it.
+
+    Services join that transaction (``platform_scope``) or narrow it to one store
+    (``tenant_scope``), exactly as inside a request. Not for HTTP tests: a request opens its own
+    transaction; those tests isolate themselves with stores of their own (``create_store()``).
+    """
+    from pawpay.platform.tenancy.scope import platform_scope
+
+    async with platform_scope("per-test isolation") as tx:
+        yield
+        await tx.rollback()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     import socket

@@ -28,6 +28,7 @@ from pawpay.platform.identity.controllers import session_cookie
 from pawpay.platform.identity.principal import Principal
 from pawpay.platform.settings import get_settings
 from pawpay.platform.web.deps import RequestId
+from pawpay.platform.web.middleware import SESSION_COOKIE
 
 LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -74,8 +75,9 @@ async def login_form(request: Request[Any, Any, Any]) -> Template:
     return _login_page(request, next_path=safe_next(request.query_params.get("next"), ""))
 
 
-@post("/login", opt={"auth": "public"}, name="shell:login-submit", include_in_schema=False,
-           status_code=303)
+# No request transaction (identity.login runs its own), hence no authentication either.
+@post("/login", opt={"auth": "public", "transaction": False}, name="shell:login-submit",
+      include_in_schema=False, status_code=303)
 async def login_submit(request: Request[Any, Any, Any], request_id: RequestId) -> Template | Redirect:
     form = await Form.read(request)
     email, next_path = form.text("email"), safe_next(form.text("next"), "")
@@ -100,10 +102,10 @@ async def login_submit(request: Request[Any, Any, Any], request_id: RequestId) -
             )
         return _login_page(request, email=email, next_path=next_path, status_code=401,
                            error=N_("Wrong e-mail or password."))
-    previous: Principal | None = request.scope.get("user")
-    if previous is not None and previous.session_id is not None:
-        # Signing in as someone else on this browser ends the previous session.
-        await identity.logout(previous, request_id=request_id)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        # Signing in again on this browser ends the previous session.
+        await identity.end_session(previous, request_id=request_id)
     max_age = int((result.expires_at - utcnow()).total_seconds())
     return redirect(safe_next(next_path, home_for(result.principal)), session_cookie(result.token, max_age))
 

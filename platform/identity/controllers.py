@@ -43,7 +43,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", opt={"auth": "public"}, operation_id="Login", status_code=200)
+    @post("/login", opt={"auth": "public", "transaction": False}, operation_id="Login", status_code=200)
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginBody], request_id: RequestId
     ) -> Response[MeOut]:

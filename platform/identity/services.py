@@ -16,7 +16,6 @@ from asyncpg.exceptions import UniqueViolationError
 
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
-from pawpay.platform.db.engine import detached
 from pawpay.platform.errors import (
     Conflict,
     ErrorCode,
@@ -24,6 +23,7 @@ from pawpay.platform.errors import (
     NotFound,
     PawPayError,
     RateLimited,
+    ScopeViolation,
     ValidationFailed,
 )
 from pawpay.platform.identity import passwords
@@ -32,7 +32,7 @@ from pawpay.platform.identity.roles import OPERATOR, OPERATOR_ROLES, STAFF, TENA
 from pawpay.platform.identity.tables import Account, ApiKey, LoginThrottle, WebSession
 from pawpay.platform.settings import get_settings
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
-from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
+from pawpay.platform.tenancy.scope import in_scope, platform_scope, tenant_scope
 
 API_KEY_PREFIX = "pp"
 # Refresh a session's last_seen_at at most this often, so that reading pages does not write.
@@ -263,13 +263,13 @@ async def _count_ip_failure(key: str, now: datetime) -> None:
 
 
 async def login(email: str, password: str, *, ip: str = "", user_agent: str = "", request_id: str = "") -> LoginResult:
-    """See :func:`_login`; runs in its own transaction so that a failed attempt is counted even
-    though the request that carried it is rolled back."""
-    return await detached(_login(email, password, ip=ip, user_agent=user_agent, request_id=request_id))
-
-
-async def _login(email: str, password: str, *, ip: str, user_agent: str, request_id: str) -> LoginResult:
     """Check a password login; on success open a server-side session and return its token.
+
+    Runs in its own transaction, which commits before any error is raised, so that a failed
+    attempt is counted although the answer is an error. It must therefore be called outside any
+    scope: a login route declares ``opt={"transaction": False}`` (no request transaction, so a
+    login holds one pooled connection, not two). Called inside a scope it raises
+    :class:`ScopeViolation` (its counters would be rolled back with the caller's transaction).
 
     Every failure says the same thing, ``INVALID_CREDENTIALS`` (no hint whether the e-mail
     exists or the account is deactivated). After ``login_max_failures`` wrong passwords in a row
@@ -280,6 +280,9 @@ async def _login(email: str, password: str, *, ip: str, user_agent: str, request
     out by its own staff. The counters are written before the error is raised, in this
     function's own committed transaction.
     """
+    if in_scope():
+        raise ScopeViolation("login() runs in its own transaction: call it outside any scope (a login route "
+                             "declares opt={'transaction': False})")
     now = utcnow()
     throttle_key = _throttle_key(ip)
     error: PawPayError | None = None
@@ -403,6 +406,16 @@ async def logout(principal: Principal, *, request_id: str = "") -> None:
     async with scope:
         await WebSession.delete().where(WebSession.id == principal.session_id)
         await record(ctx, "session.logout", target_type="account", target_id=str(principal.account_id))
+
+
+async def end_session(token: str, *, request_id: str = "") -> None:
+    """Sign out the session behind a session cookie's value, if it is still valid (a route that
+    runs without the request transaction, such as a login, cannot rely on the middleware's
+    authentication)."""
+    async with platform_scope("end session"):
+        principal = await resolve_session(token)
+    if principal is not None:
+        await logout(principal, request_id=request_id)
 
 
 async def purge_expired_sessions(now: datetime) -> int:

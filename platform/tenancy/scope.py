@@ -57,6 +57,11 @@ def current_tenant_id() -> uuid.UUID | None:
     return scope.tenant_id if scope else None
 
 
+def in_scope() -> bool:
+    """Whether a scope (and so a transaction) is open in this context."""
+    return _current.get() is not None
+
+
 def in_platform_scope() -> bool:
     scope = _current.get()
     return scope is not None and scope.kind == PLATFORM

@@ -40,9 +40,12 @@ def check_access_rules(app: Litestar) -> None:
             if access_mode(handler, route.path) is None:
                 missing.append(f"{sorted(handler.http_methods) if hasattr(handler, 'http_methods') else ''} "
                                f"{route.path}")
+            elif handler.opt.get("transaction", True) is False and access_mode(handler, route.path) != "public":
+                # Without the request transaction the middleware authenticates nobody.
+                missing.append(f"{route.path} (opt transaction=False needs auth='public')")
     if missing:
         raise RouteWithoutAccessRule(
-            "these routes declare no access rule (opt={'auth': 'public'|'tenant'|'platform'|'any'}): "
+            "these routes declare no usable access rule (opt={'auth': 'public'|'tenant'|'platform'|'any'}): "
             + ", ".join(sorted(missing))
         )
 

@@ -5,6 +5,9 @@ litestar resolves dependencies in task groups whose context copies would lose it
 §2.2). The response is buffered so that COMMIT happens *before* the client sees a success: a
 failed commit becomes a 500, never a 2xx for lost data. Any error status rolls back.
 
+A route handler with ``opt={"transaction": False}`` (the logins) runs with neither: see
+:func:`wants_transaction`.
+
 CSRF: an unsafe request authenticated by the session cookie must carry the session's token in
 the ``x-csrftoken`` header, or as the ``_csrf`` field of an ``application/x-www-form-urlencoded``
 body (plain HTML forms; such a body is read here, at most ``MAX_FORM_BYTES``, and handed on to
@@ -157,6 +160,18 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def wants_transaction(scope: Scope) -> bool:
+    """False for a route handler declaring ``opt={"transaction": False}``: it gets no request
+    transaction and no authentication (only ``auth: "public"`` routes may, checked at start-up)
+    and opens its own transactions. For a login, whose attempt counters must commit even when
+    the answer is an error: inside the request transaction it would need a second pooled
+    connection, and enough concurrent logins would hold the whole pool waiting for more.
+
+    Litestar applies middleware per route, so the matched handler is known here."""
+    handler = scope.get("route_handler")
+    return handler is None or handler.opt.get("transaction", True) is not False
+
+
 def _same_token(supplied: str | None, expected: str | None) -> bool:
     if not supplied or not expected:
         return False
@@ -182,7 +197,7 @@ class RequestMiddleware(ASGIMiddleware):
             await send(message)
 
         try:
-            if scope["path"].startswith(NO_DATABASE_PREFIXES):
+            if scope["path"].startswith(NO_DATABASE_PREFIXES) or not wants_transaction(scope):
                 scope["user"] = None
                 await next_app(scope, receive, send_with_id)
             else:

@@ -95,7 +95,7 @@ async def test_failed_attempts_are_counted_although_the_request_rolls_back(
     async with new_client() as client:
         response = await _post_login(client, email, "wrong-password-1")
         assert response.status_code == 401  # the request's own transaction rolled back ...
-    # ... but the login ran detached and committed its counters.
+    # ... but the login ran in its own transaction and committed its counters.
     assert await owner.fetchval("SELECT failed_logins FROM account WHERE id = $1", account_id) == 1
     key_rows = await owner.fetch("SELECT key, attempts FROM login_throttle WHERE attempts > 0")
     assert key_rows

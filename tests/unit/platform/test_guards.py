@@ -67,3 +67,21 @@ def test_roles_are_required_when_declared() -> None:
     with pytest.raises(PermissionDenied) as excinfo:
         access_guard(_connection(FRONT_DESK), handler)
     assert excinfo.value.data["required_roles"] == ["manager"]
+
+
+def test_only_public_routes_may_run_without_the_request_transaction() -> None:
+    from litestar import Litestar
+
+    from pawpay.platform.web.app import RouteWithoutAccessRule, check_access_rules
+
+    @get("/public", opt={"auth": "public", "transaction": False}, sync_to_thread=False)
+    def public() -> None:
+        return None
+
+    @get("/private", opt={"auth": "tenant", "transaction": False}, sync_to_thread=False)
+    def private() -> None:
+        return None
+
+    check_access_rules(Litestar(route_handlers=[public], openapi_config=None))
+    with pytest.raises(RouteWithoutAccessRule, match="/private"):
+        check_access_rules(Litestar(route_handlers=[public, private], openapi_config=None))

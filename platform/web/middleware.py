@@ -3,7 +3,10 @@
 Why a middleware and not a dependency: piccolo keeps the transaction in a ContextVar, and
 litestar resolves dependencies in task groups whose context copies would lose it (STACK_NOTES
 §2.2). The response is buffered so that COMMIT happens *before* the client sees a success: a
-failed commit becomes a 500, never a 2xx for lost data. Any error status rolls back.
+failed commit becomes a 500, never a 2xx for lost data. Before committing a success the
+middleware runs ``SET CONSTRAINTS ALL IMMEDIATE``, which fails in an aborted transaction (whose
+COMMIT PostgreSQL would silently turn into a ROLLBACK) and checks deferred constraints: either
+way the answer is 500 and nothing is saved. Any error status rolls back.
 
 A route handler with ``opt={"transaction": False}`` (the logins) runs with neither: see
 :func:`wants_transaction`.
@@ -247,12 +250,18 @@ class RequestMiddleware(ASGIMiddleware):
                 await self._run_scoped(scope, receive, capture, next_app, principal, request_id)
                 if status.get("code", 500) >= 400:
                     await tx.rollback()  # type: ignore[no-untyped-call]
+                else:
+                    # PostgreSQL turns COMMIT of an aborted transaction (a handler swallowed a
+                    # database error) into a silent ROLLBACK: this statement fails instead, and
+                    # surfaces deferred constraint violations before the success is sent.
+                    await tx.connection.execute("SET CONSTRAINTS ALL IMMEDIATE")
         except DATABASE_UNAVAILABLE as exc:
             log.warning("database unavailable: %s", exc, extra={"request_id": request_id})
             await _json_error(send, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_DETAIL, request_id)
             return
         except asyncpg.PostgresError as exc:
-            # COMMIT itself failed (serialization, deferred constraint): nothing was saved.
+            # The transaction was aborted, a deferred constraint failed, or COMMIT itself failed
+            # (serialization): it is rolled back, nothing was saved.
             log.error("commit failed: %s", exc, extra={"request_id": request_id})
             await _json_error(send, 500, ErrorCode.INTERNAL_ERROR,
                               "the change could not be saved; nothing was changed, try again", request_id)

@@ -69,11 +69,12 @@ def decode(value: str | None) -> list[Flash]:
 
 def flash_cookie(*messages: Flash) -> Cookie:
     return Cookie(key=FLASH_COOKIE, value=encode(list(messages)), max_age=FLASH_MAX_AGE, path="/",
-                  httponly=True, samesite="lax")
+                  httponly=True, samesite="lax", secure=get_settings().secure_cookies)
 
 
 def clear_cookie() -> Cookie:
-    return Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/", httponly=True, samesite="lax")
+    return Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/", httponly=True, samesite="lax",
+                  secure=get_settings().secure_cookies)
 
 
 def flash(message: str, category: Category = "success", **params: Any) -> Cookie:

@@ -125,4 +125,4 @@ async def switch_locale(request: Request[Any, Any, Any]) -> Redirect:
     if locale is None:
         return redirect(target)
     return redirect(target, Cookie(key=LOCALE_COOKIE, value=locale, max_age=LOCALE_COOKIE_MAX_AGE, path="/",
-                                   samesite="lax", httponly=True))
+                                   samesite="lax", httponly=True, secure=get_settings().secure_cookies))

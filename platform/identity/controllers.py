@@ -24,6 +24,7 @@ from pawpay.platform.identity.schemas import (
     NewStaffBody,
     StaffPatchBody,
 )
+from pawpay.platform.settings import get_settings
 from pawpay.platform.web.deps import CurrentPrincipal, OpsCtx, RequestId, TenantCtx
 from pawpay.platform.web.middleware import SESSION_COOKIE, client_ip
 
@@ -35,8 +36,9 @@ def _out(view: Any, cls: type[T]) -> T:
 
 
 def session_cookie(token: str, max_age: int | None) -> Cookie:
+    # Secure (HTTPS only) in production unless PAWPAY_COOKIE_SECURE says otherwise.
     return Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", path="/", max_age=max_age,
-                  secure=False)
+                  secure=get_settings().secure_cookies)
 
 
 class AuthController(Controller):

@@ -13,12 +13,13 @@ import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from pawpay.admin_ui.translations import Catalogs, catalog_directories, default_locale, html_lang, request_locale
+from pawpay.platform.clock import validate_time_zone
 from pawpay.platform.identity.roles import OPERATOR_ROLES, TENANT_ROLES
 from pawpay.platform.settings import get_settings
 
@@ -42,9 +43,9 @@ def zone_of(context: Context | dict[str, Any]) -> ZoneInfo:
     """The time zone pages are shown in: the store's, else the platform's (``PAWPAY_TIME_ZONE``)."""
     name = context.get("time_zone") or get_settings().time_zone
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(get_settings().time_zone)
+        return validate_time_zone(name)
+    except ValueError:
+        return get_settings().zone
 
 
 def to_local(value: datetime, zone: ZoneInfo) -> datetime:

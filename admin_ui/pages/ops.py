@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
@@ -12,6 +11,7 @@ from pawpay.admin_ui.flash import flash
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import Form
 from pawpay.admin_ui.shell import OPS, FieldErrors, Pager, Shell, field_errors, is_form_error, parse_window, redirect
+from pawpay.platform.clock import validate_time_zone
 from pawpay.platform.errors import ErrorCode, PawPayError
 from pawpay.platform.identity import services as identity
 from pawpay.platform.identity.roles import MANAGER, OPERATOR_ROLES, OPS_ADMIN
@@ -88,9 +88,10 @@ class StorePages(Controller):
 
 
 def _check_time_zone(name: str) -> FieldErrors:
+    """The service checks too (with the same helper); this gives the form a translated message."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        validate_time_zone(name)
+    except ValueError:
         return {"time_zone": N_("unknown time zone; use a name such as Asia/Shanghai")}
     return {}
 

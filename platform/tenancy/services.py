@@ -10,6 +10,7 @@ from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 
+from pawpay.platform.clock import validate_time_zone
 from pawpay.platform.errors import Conflict, ErrorCode, NotFound, ValidationFailed
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
 from pawpay.platform.tenancy.scope import after_commit, platform_scope, tenant_scope
@@ -58,6 +59,10 @@ async def create_tenant(
     name = name.strip()
     if not name:
         raise ValidationFailed("name must not be empty", field="name")
+    try:
+        validate_time_zone(time_zone)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field="time_zone", value=time_zone) from None
     async with platform_scope("create tenant", ctx):
         try:
             rows = await Tenant.insert(

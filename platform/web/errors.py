@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -54,13 +55,7 @@ def error_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, PawPayError):
         return exc.http_status, exc.to_body()
     if isinstance(exc, LitestarValidationException):
-        errors = [
-            {"field": str(e.get("key", "")), "message": str(e.get("message", ""))}
-            for e in (exc.extra if isinstance(exc.extra, list) else [])
-            if isinstance(e, dict)
-        ]
-        detail = exc.detail or "the request is not valid"
-        return 400, {"code": str(ErrorCode.VALIDATION_FAILED), "detail": detail, "data": {"errors": errors}}
+        return _validation_body(exc)
     if isinstance(exc, HTTPException):
         code = _STATUS_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST if exc.status_code < 500
                                  else ErrorCode.INTERNAL_ERROR)
@@ -74,6 +69,34 @@ def error_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
         "detail": "an unexpected error happened; it was logged, quote the request id when reporting it",
         "data": {},
     }
+
+
+# msgspec names the offending field of the body object in backticks: "Object missing required
+# field `email`", "Object contains unknown field `z`".
+_FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
+
+
+def _validation_body(exc: LitestarValidationException) -> tuple[int, dict[str, Any]]:
+    """Litestar's parameter/body validation as pawpay's model.
+
+    A body that is not JSON at all never gets here (litestar raises a plain 400 ``ClientException``:
+    ``BAD_REQUEST``), except an empty one, which litestar reports as the handler's ``data``
+    argument missing (message ``'data'``): that is ``BAD_REQUEST`` too. Everything else is a
+    well-formed request of the wrong shape (unknown, missing or mistyped fields): 422
+    ``VALIDATION_FAILED`` like the services' own :class:`ValidationFailed`, with ``data.errors``.
+    """
+    entries = [e for e in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(e, dict)]
+    if any(e.get("source") == "body" and e.get("message") == f"'{e.get('key')}'" for e in entries):
+        return 400, {"code": str(ErrorCode.BAD_REQUEST), "detail": "the request body is missing", "data": {}}
+    errors = []
+    for entry in entries:
+        field, message = str(entry.get("key", "")), str(entry.get("message", ""))
+        named = _FIELD_IN_MESSAGE.search(message)
+        if field == "data" and named:  # the body object itself: name the field inside it
+            field = named.group(1)
+        errors.append({"field": field, "message": message})
+    detail = exc.detail or "the request is not valid"
+    return 422, {"code": str(ErrorCode.VALIDATION_FAILED), "detail": detail, "data": {"errors": errors}}
 
 
 def _fallback_page(status: int, body: dict[str, Any], request_id: str) -> Response[str]:

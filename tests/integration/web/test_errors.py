@@ -56,25 +56,32 @@ VALID_STAFF = {"email": "x@bad-input.test", "display_name": "X", "password": "lo
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "codes"),
+    ("name", "content", "status", "code", "field"),
     [
-        ("malformed JSON", b'{"email": "x@bad-input.test", ', ("BAD_REQUEST", "VALIDATION_FAILED")),
-        ("not an object", b"[1, 2]", ("VALIDATION_FAILED",)),
-        ("unknown field", json.dumps({**VALID_STAFF, "is_superuser": True}).encode(), ("VALIDATION_FAILED",)),
-        ("missing field", json.dumps({k: v for k, v in VALID_STAFF.items() if k != "password"}).encode(),
-         ("VALIDATION_FAILED",)),
-        ("wrong type", json.dumps({**VALID_STAFF, "roles": "manager"}).encode(), ("VALIDATION_FAILED",)),
-        ("empty body", b"", ("BAD_REQUEST", "VALIDATION_FAILED")),
+        # Not JSON at all: 400 BAD_REQUEST.
+        ("malformed JSON", b'{"email": "x@bad-input.test", ', 400, "BAD_REQUEST", None),
+        ("not UTF-8", b"\xff\xfe", 400, "BAD_REQUEST", None),
+        ("empty body", b"", 400, "BAD_REQUEST", None),
+        # JSON of the wrong shape: 422 VALIDATION_FAILED with data.errors, like the services' own.
+        ("not an object", b"[1, 2]", 422, "VALIDATION_FAILED", "data"),
+        ("unknown field", json.dumps({**VALID_STAFF, "is_superuser": True}).encode(), 422, "VALIDATION_FAILED",
+         "is_superuser"),
+        ("missing field", json.dumps({k: v for k, v in VALID_STAFF.items() if k != "password"}).encode(), 422,
+         "VALIDATION_FAILED", "password"),
+        ("wrong type", json.dumps({**VALID_STAFF, "roles": "manager"}).encode(), 422, "VALIDATION_FAILED", "roles"),
     ],
 )
 async def test_bad_bodies_are_refused_and_change_nothing(
-    name: str, content: bytes, codes: tuple[str, ...], store_a: Any, signed_in: Any, owner: asyncpg.Connection
+    name: str, content: bytes, status: int, code: str, field: str | None, store_a: Any, signed_in: Any,
+    owner: asyncpg.Connection,
 ) -> None:
     async with signed_in(store_a.manager_email) as client:
         before = await owner.fetchval("SELECT count(*) FROM account")
         audit_before = await owner.fetchval("SELECT count(*) FROM audit_entry")
         response = await client.post("/api/v1/staff", content=content, headers={"content-type": "application/json"})
-        _assert_error(response, 400, *codes)
+        body = _assert_error(response, status, code)
+        if field is not None:
+            assert field in [e["field"] for e in body["data"]["errors"]], body
         assert await owner.fetchval("SELECT count(*) FROM account") == before, name
         assert await owner.fetchval("SELECT count(*) FROM audit_entry") == audit_before, name
 
@@ -90,10 +97,9 @@ async def test_business_validation_names_the_field(store_a: Any, signed_in: Any,
         taken = await client.post("/api/v1/staff", json={**VALID_STAFF, "email": store_a.manager_email})
         _assert_error(taken, 409, "EMAIL_TAKEN")
         bad_query = await client.get("/api/v1/audit", params={"limit": "many"})
-        _assert_error(bad_query, 400, "VALIDATION_FAILED")
-        bad_path = await client.get("/api/v1/staff/not-a-uuid")
-        assert bad_path.status_code in (400, 404)
-        assert bad_path.json()["code"] in ("VALIDATION_FAILED", "NOT_FOUND")
+        assert _assert_error(bad_query, 422, "VALIDATION_FAILED")["data"]["errors"][0]["field"] == "limit"
+        bad_path = await client.get("/api/v1/staff/not-a-uuid")  # no route has such a path
+        _assert_error(bad_path, 404, "NOT_FOUND")
         assert await owner.fetchval("SELECT count(*) FROM account") == before
 
 

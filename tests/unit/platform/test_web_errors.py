@@ -20,8 +20,10 @@ pytestmark = pytest.mark.unit
         (ValidationFailed("bad", field="x"), 422, ErrorCode.VALIDATION_FAILED),
         (RateLimited("slow down", retry_after_seconds=3), 429, ErrorCode.RATE_LIMITED),
         (ScopeViolation("bug"), 500, ErrorCode.SCOPE_VIOLATION),
-        (ValidationException(detail="bad body", extra=[{"key": "email", "message": "required"}]), 400,
+        (ValidationException(detail="bad body", extra=[{"key": "email", "message": "required"}]), 422,
          ErrorCode.VALIDATION_FAILED),
+        (ValidationException(detail="empty", extra=[{"key": "data", "message": "'data'", "source": "body"}]), 400,
+         ErrorCode.BAD_REQUEST),
         (NotFoundException(), 404, ErrorCode.NOT_FOUND),
         (MethodNotAllowedException(), 405, ErrorCode.METHOD_NOT_ALLOWED),
         (ConnectionRefusedError("refused"), 503, ErrorCode.SERVICE_UNAVAILABLE),
@@ -49,6 +51,10 @@ def test_unexpected_errors_never_leak_their_message() -> None:
 def test_validation_errors_name_the_fields() -> None:
     _, body = error_body(ValidationException(detail="bad", extra=[{"key": "email", "message": "required"}]))
     assert body["data"]["errors"] == [{"field": "email", "message": "required"}]
+    _, body = error_body(ValidationException(detail="bad", extra=[
+        {"key": "data", "message": "Object contains unknown field `is_superuser`", "source": "body"}]))
+    assert body["data"]["errors"] == [
+        {"field": "is_superuser", "message": "Object contains unknown field `is_superuser`"}]
 
 
 def test_pawpay_errors_carry_their_data() -> None:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from pawpay.platform.clock import utcnow
@@ -27,6 +28,7 @@ from pawpay.platform.identity.schemas import (
 from pawpay.platform.settings import get_settings
 from pawpay.platform.web.deps import CurrentPrincipal, OpsCtx, RequestId, TenantCtx
 from pawpay.platform.web.middleware import SESSION_COOKIE, client_ip
+from pawpay.platform.web.schemas import Error
 
 T = TypeVar("T")
 
@@ -45,7 +47,13 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", opt={"auth": "public", "transaction": False}, operation_id="Login", status_code=200)
+    @post("/login", opt={"auth": "public", "transaction": False}, operation_id="Login", status_code=200,
+          responses={
+              401: ResponseSpec(Error, description="Wrong e-mail or password (INVALID_CREDENTIALS), or the "
+                                "account is locked (ACCOUNT_LOCKED)", generate_examples=False),
+              429: ResponseSpec(Error, description="Too many failed logins from this address (RATE_LIMITED); "
+                                "see Retry-After", generate_examples=False),
+          })
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginBody], request_id: RequestId
     ) -> Response[MeOut]:

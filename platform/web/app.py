@@ -11,7 +11,9 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -23,6 +25,7 @@ from pawpay.platform.web.deps import DEPENDENCIES
 from pawpay.platform.web.errors import exception_to_response
 from pawpay.platform.web.guards import access_guard, access_mode
 from pawpay.platform.web.middleware import RequestMiddleware
+from pawpay.platform.web.schemas import Error
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,44 @@ def check_access_rules(app: Litestar) -> None:
             "these routes declare no usable access rule (opt={'auth': 'public'|'tenant'|'platform'|'any'}): "
             + ", ".join(sorted(missing))
         )
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "The request is malformed, e.g. its body is not JSON (BAD_REQUEST)",
+    401: "Not signed in (NOT_AUTHENTICATED)",
+    403: "Signed in, but not allowed (PERMISSION_DENIED, CSRF_FAILED)",
+    404: "No such thing, or another store's (NOT_FOUND)",
+    422: "The input is not valid (VALIDATION_FAILED): data.field or data.errors name the fields",
+    500: "An unexpected error; nothing was saved (INTERNAL_ERROR): quote data.request_id",
+    503: "The database is unavailable; try again (SERVICE_UNAVAILABLE)",
+}
+
+
+# Handler arguments that are not client input: injected by name, or litestar's reserved ones.
+_NOT_INPUT = frozenset(DEPENDENCIES) | {"self", "request", "state", "scope", "headers", "cookies", "query"}
+
+
+def document_errors(app: Litestar) -> None:
+    """Give every JSON route the error answers it can give, all with the ``Error`` body, in the
+    OpenAPI document (a route's own ``responses`` win). Runs before the document is built."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not isinstance(handler, HTTPRouteHandler) or not handler.resolve_include_in_schema():
+                continue
+            statuses = {400, 500, 503}  # any request can be malformed; anything can fail
+            if access_mode(handler, route.path) != "public":
+                statuses |= {401, 403}
+            inputs = set(handler.parsed_fn_signature.parameters) - _NOT_INPUT - set(route.path_parameters)
+            if inputs:  # a body or query parameters
+                statuses.add(422)
+            if route.path_parameters:
+                statuses.add(404)
+            defaults = {
+                status: ResponseSpec(data_container=Error, description=_ERROR_DESCRIPTIONS[status],
+                                     generate_examples=False)
+                for status in sorted(statuses)
+            }
+            handler.responses = {**defaults, **(handler.responses or {})}
 
 
 def create_app(
@@ -107,4 +148,5 @@ def create_app(
         state=State({"settings": settings, "plugin_manager": pm}),
     )
     check_access_rules(app)
+    document_errors(app)
     return app

@@ -281,3 +281,31 @@ def test_logs_are_json_lines() -> None:
     assert request["request_id"] == "log-test-1"
     assert request["path"] == "/healthz"
     assert request["status"] == 200
+
+
+# --- the error model in the OpenAPI document ------------------------------------------------------
+
+async def test_openapi_documents_the_error_body_on_every_route(http: Any) -> None:
+    response = await http.get("/api/docs/openapi.json")
+    assert response.status_code == 200
+    doc = response.json()
+    error = doc["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"code", "detail", "data"}
+    assert error["properties"]["data"]["type"] == "object"
+    error_ref = {"$ref": "#/components/schemas/Error"}
+
+    def schema_of(operation: dict[str, Any], status: str) -> Any:
+        return operation["responses"][status]["content"]["application/json"]["schema"]
+
+    operations = {op["operationId"]: op for item in doc["paths"].values() for op in item.values()
+                  if isinstance(op, dict) and "operationId" in op}
+    create_staff = operations["CreateStaff"]
+    for status in ("400", "401", "403", "422", "500"):
+        assert schema_of(create_staff, status) == error_ref, status
+    assert "404" in operations["GetStaff"]["responses"]
+    assert {"401", "429"} <= set(operations["Login"]["responses"])
+    # Every error answer of every route uses the one body (never litestar's own error schema).
+    for operation_id, operation in operations.items():
+        for status in operation["responses"]:
+            if int(status) >= 400:
+                assert schema_of(operation, status) == error_ref, (operation_id, status)

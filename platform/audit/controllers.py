@@ -14,6 +14,7 @@ from pawpay.platform.audit import services
 from pawpay.platform.identity.roles import FINANCE, MANAGER
 from pawpay.platform.web.deps import OpsCtx, TenantCtx
 from pawpay.platform.web.pagination import Page, check_window
+from pawpay.platform.web.schemas import to_schema
 
 
 class AuditOut(msgspec.Struct):
@@ -31,14 +32,10 @@ class AuditOut(msgspec.Struct):
     created_at: datetime
 
 
-def _out(view: services.AuditView) -> AuditOut:
-    return msgspec.convert(view, AuditOut, from_attributes=True)
-
-
 async def _page(ctx: Any, flt: services.AuditFilter, limit: int, offset: int) -> Page[AuditOut]:
     limit, offset = check_window(limit, offset)
     views, total = await services.list_entries(ctx, flt, limit=limit, offset=offset)
-    return Page(items=[_out(v) for v in views], total=total, limit=limit, offset=offset)
+    return Page(items=[to_schema(v, AuditOut) for v in views], total=total, limit=limit, offset=offset)
 
 
 class AuditController(Controller):

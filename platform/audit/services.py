@@ -14,7 +14,7 @@ from typing import Any
 from pawpay.platform.audit.tables import AuditEntry
 from pawpay.platform.errors import ScopeViolation
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
-from pawpay.platform.tenancy.scope import after_commit, platform_scope, tenant_scope
+from pawpay.platform.tenancy.scope import after_commit, scope_for
 
 # A snapshot key containing any of these is never written, whatever a caller passes (nested too).
 _SECRET_KEY_PARTS = ("password", "secret", "token", "api_key", "apikey", "private_key", "credential")
@@ -91,8 +91,7 @@ async def record(
         ip=ip,
     )
     insert = AuditEntry.insert(entry).returning(AuditEntry.id, AuditEntry.created_at)
-    scope = tenant_scope(ctx) if isinstance(ctx, TenantContext) else platform_scope(f"audit {action}", ctx)
-    async with scope:
+    async with scope_for(ctx, f"audit {action}"):
         rows = await insert
         entry_id = uuid.UUID(str(rows[0]["id"]))
         created_at = rows[0]["created_at"]
@@ -178,7 +177,5 @@ async def list_entries(
         # Filter explicitly, not by RLS alone: the policy's "OR platform scope" branch keeps the
         # planner off the (tenant_id, created_at) index (a full scan; see docs/benchmarks.md).
         flt = dataclasses.replace(flt, tenant_id=ctx.tenant_id)
-        async with tenant_scope(ctx):
-            return await _list(flt, limit, offset)
-    async with platform_scope("list audit entries", ctx):
+    async with scope_for(ctx, "list audit entries"):
         return await _list(flt, limit, offset)

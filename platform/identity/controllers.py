@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.openapi.datastructures import ResponseSpec
@@ -28,13 +27,7 @@ from pawpay.platform.identity.schemas import (
 from pawpay.platform.settings import get_settings
 from pawpay.platform.web.deps import CurrentPrincipal, OpsCtx, RequestId, TenantCtx
 from pawpay.platform.web.middleware import SESSION_COOKIE, client_ip
-from pawpay.platform.web.schemas import Error
-
-T = TypeVar("T")
-
-
-def _out(view: Any, cls: type[T]) -> T:
-    return msgspec.convert(view, cls, from_attributes=True)
+from pawpay.platform.web.schemas import Error, to_schema
 
 
 def session_cookie(token: str, max_age: int | None) -> Cookie:
@@ -89,17 +82,17 @@ class StaffController(Controller):
 
     @get("/", operation_id="ListStaff")
     async def list_staff(self, ctx: TenantCtx) -> list[AccountOut]:
-        return [_out(v, AccountOut) for v in await services.list_staff(ctx)]
+        return [to_schema(v, AccountOut) for v in await services.list_staff(ctx)]
 
     @post("/", operation_id="CreateStaff")
     async def create_staff(self, ctx: TenantCtx, data: JSONBody[NewStaffBody]) -> AccountOut:
         view = await services.create_staff(ctx, email=data.email, password=data.password, roles=data.roles,
                                            display_name=data.display_name)
-        return _out(view, AccountOut)
+        return to_schema(view, AccountOut)
 
     @get("/{account_id:uuid}", operation_id="GetStaff")
     async def get_staff(self, ctx: TenantCtx, account_id: FromPath[uuid.UUID]) -> AccountOut:
-        return _out(await services.get_staff(ctx, account_id), AccountOut)
+        return to_schema(await services.get_staff(ctx, account_id), AccountOut)
 
     @patch("/{account_id:uuid}", operation_id="UpdateStaff")
     async def update_staff(
@@ -107,7 +100,7 @@ class StaffController(Controller):
     ) -> AccountOut:
         view = await services.update_staff(ctx, account_id, roles=data.roles, is_active=data.is_active,
                                            display_name=data.display_name)
-        return _out(view, AccountOut)
+        return to_schema(view, AccountOut)
 
 
 class ApiKeyController(Controller):
@@ -117,16 +110,16 @@ class ApiKeyController(Controller):
 
     @get("/", operation_id="ListApiKeys")
     async def list_keys(self, ctx: TenantCtx) -> list[ApiKeyOut]:
-        return [_out(v, ApiKeyOut) for v in await services.list_api_keys(ctx)]
+        return [to_schema(v, ApiKeyOut) for v in await services.list_api_keys(ctx)]
 
     @post("/", operation_id="CreateApiKey")
     async def create_key(self, ctx: TenantCtx, data: JSONBody[NewApiKeyBody]) -> NewApiKeyOut:
         key, view = await services.create_api_key(ctx, name=data.name, role=data.role)
-        return NewApiKeyOut(key=key, api_key=_out(view, ApiKeyOut))
+        return NewApiKeyOut(key=key, api_key=to_schema(view, ApiKeyOut))
 
     @delete("/{key_id:uuid}", operation_id="RevokeApiKey", status_code=200)
     async def revoke_key(self, ctx: TenantCtx, key_id: FromPath[uuid.UUID]) -> ApiKeyOut:
-        return _out(await services.revoke_api_key(ctx, key_id), ApiKeyOut)
+        return to_schema(await services.revoke_api_key(ctx, key_id), ApiKeyOut)
 
 
 class OperatorController(Controller):
@@ -136,10 +129,10 @@ class OperatorController(Controller):
 
     @get("/", operation_id="ListOperators")
     async def list_operators(self, ctx: OpsCtx) -> list[AccountOut]:
-        return [_out(v, AccountOut) for v in await services.list_operators(ctx)]
+        return [to_schema(v, AccountOut) for v in await services.list_operators(ctx)]
 
     @post("/", operation_id="CreateOperator")
     async def create_operator(self, ctx: OpsCtx, data: JSONBody[NewOperatorBody]) -> AccountOut:
         view = await services.create_operator(ctx, email=data.email, password=data.password, roles=data.roles,
                                               display_name=data.display_name)
-        return _out(view, AccountOut)
+        return to_schema(view, AccountOut)

@@ -32,7 +32,7 @@ from pawpay.platform.identity.roles import OPERATOR, OPERATOR_ROLES, STAFF, TENA
 from pawpay.platform.identity.tables import Account, ApiKey, LoginThrottle, WebSession
 from pawpay.platform.settings import get_settings
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
-from pawpay.platform.tenancy.scope import in_scope, platform_scope, tenant_scope
+from pawpay.platform.tenancy.scope import in_scope, platform_scope, scope_for, tenant_scope
 
 API_KEY_PREFIX = "pp"
 # Refresh a session's last_seen_at at most this often, so that reading pages does not write.
@@ -161,8 +161,7 @@ async def create_staff(
     target = ctx.tenant_id if isinstance(ctx, TenantContext) else tenant_id
     if target is None:
         raise ValidationFailed("a store account needs a store", field="tenant_id")
-    scope = tenant_scope(ctx) if isinstance(ctx, TenantContext) else platform_scope("create staff", ctx)
-    async with scope:
+    async with scope_for(ctx, "create staff"):
         view = await _insert_account(
             tenant_id=target, kind=STAFF, email=email, display_name=display_name, password=password, roles=roles
         )
@@ -396,14 +395,10 @@ async def resolve_session(token: str) -> Principal | None:
 async def logout(principal: Principal, *, request_id: str = "") -> None:
     if principal.session_id is None:
         return
-    ctx: TenantContext | PlatformContext
-    if principal.tenant_id:
-        ctx = principal.tenant_context(request_id)
-        scope = tenant_scope(ctx)
-    else:
-        ctx = principal.platform_context(request_id)
-        scope = platform_scope("logout", ctx)
-    async with scope:
+    ctx: TenantContext | PlatformContext = (
+        principal.tenant_context(request_id) if principal.tenant_id else principal.platform_context(request_id)
+    )
+    async with scope_for(ctx, "logout"):
         await WebSession.delete().where(WebSession.id == principal.session_id)
         await record(ctx, "session.logout", target_type="account", target_id=str(principal.account_id))
 

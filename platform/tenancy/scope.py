@@ -24,7 +24,7 @@ import inspect
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from piccolo.engine.postgres import PostgresTransaction
@@ -159,6 +159,14 @@ async def platform_scope(
     log.debug("platform scope: %s", reason, extra={"actor_id": str(ctx.actor_id) if ctx and ctx.actor_id else None})
     async with _enter(PLATFORM, None) as tx:
         yield tx
+
+
+def scope_for(ctx: TenantContext | PlatformContext, reason: str) -> AbstractAsyncContextManager[PostgresTransaction]:
+    """The scope a context acts in: its tenant's for a :class:`TenantContext`, the platform's
+    (logged with ``reason``) for a :class:`PlatformContext`. For services that serve both."""
+    if isinstance(ctx, TenantContext):
+        return tenant_scope(ctx)
+    return platform_scope(reason, ctx)
 
 
 @asynccontextmanager

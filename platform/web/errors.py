@@ -45,6 +45,14 @@ ERROR_TEMPLATE = "error.html"
 DATABASE_UNAVAILABLE_DETAIL = "the database is unavailable; try again in a moment"
 
 
+class NothingSaved(PawPayError):
+    """The request's transaction could not be committed (aborted, a deferred constraint, a
+    serialization failure): it was rolled back, nothing was saved."""
+
+    http_status = HTTP_500_INTERNAL_SERVER_ERROR
+    default_code = ErrorCode.INTERNAL_ERROR
+
+
 def wants_html(request: Request[Any, Any, Any]) -> bool:
     accept = request.headers.get("accept", "")
     return request.url.path.startswith(HTML_AREAS) and "text/html" in accept

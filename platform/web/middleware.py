@@ -37,12 +37,13 @@ from urllib.parse import parse_qs
 import asyncpg
 import structlog
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.types.asgi_types import HTTPRequestEvent, ReceiveMessage
 
 from pawpay.platform.db.engine import DATABASE_UNAVAILABLE
-from pawpay.platform.errors import ErrorCode
+from pawpay.platform.errors import ErrorCode, PermissionDenied
 from pawpay.platform.identity.principal import Principal
 from pawpay.platform.observability import metrics
 from pawpay.platform.tenancy.scope import (
@@ -52,7 +53,7 @@ from pawpay.platform.tenancy.scope import (
     anonymous_scope,
     narrowed,
 )
-from pawpay.platform.web.errors import DATABASE_UNAVAILABLE_DETAIL
+from pawpay.platform.web.errors import NothingSaved, error_body
 
 log = logging.getLogger("pawpay.request")
 
@@ -98,9 +99,12 @@ def request_id_for(scope: Scope) -> str:
     return incoming if incoming and _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
 
 
-async def _json_error(send: Send, status: int, code: ErrorCode, detail: str, request_id: str) -> None:
-    data = {"request_id": request_id} if status >= 500 else {}
-    body = json.dumps({"code": str(code), "detail": detail, "data": data}).encode()
+async def _json_error(send: Send, exc: BaseException, request_id: str) -> None:
+    """Answer ``exc`` in the one error model (:func:`error_body`), as the exception handler would."""
+    status, content = error_body(exc)
+    if status >= 500:
+        content["data"] = {**content["data"], "request_id": request_id}
+    body = json.dumps(content, default=str).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
     ]})
@@ -238,14 +242,14 @@ class RequestMiddleware(ASGIMiddleware):
                         receive, ok = await self._check_csrf(scope, receive, principal)
                     except _BodyTooLarge:
                         await tx.rollback()  # type: ignore[no-untyped-call]
-                        await _json_error(send, 413, ErrorCode.BAD_REQUEST,
-                                          f"the form is larger than {MAX_FORM_BYTES} bytes", request_id)
+                        await _json_error(send, HTTPException(
+                            status_code=413, detail=f"the form is larger than {MAX_FORM_BYTES} bytes"), request_id)
                         return
                     if not ok:
                         await tx.rollback()  # type: ignore[no-untyped-call]
-                        await _json_error(send, 403, ErrorCode.CSRF_FAILED,
-                                          "CSRF token missing or wrong; reload the page and try again",
-                                          request_id)
+                        await _json_error(send, PermissionDenied(
+                            "CSRF token missing or wrong; reload the page and try again",
+                            code=ErrorCode.CSRF_FAILED), request_id)
                         return
                 await self._run_scoped(scope, receive, capture, next_app, principal, request_id)
                 if status.get("code", 500) >= 400:
@@ -257,22 +261,20 @@ class RequestMiddleware(ASGIMiddleware):
                     await tx.connection.execute("SET CONSTRAINTS ALL IMMEDIATE")
         except DATABASE_UNAVAILABLE as exc:
             log.warning("database unavailable: %s", exc, extra={"request_id": request_id})
-            await _json_error(send, 503, ErrorCode.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_DETAIL, request_id)
+            await _json_error(send, exc, request_id)
             return
         except asyncpg.PostgresError as exc:
             # The transaction was aborted, a deferred constraint failed, or COMMIT itself failed
             # (serialization): it is rolled back, nothing was saved.
             log.error("commit failed: %s", exc, extra={"request_id": request_id})
-            await _json_error(send, 500, ErrorCode.INTERNAL_ERROR,
-                              "the change could not be saved; nothing was changed, try again", request_id)
+            await _json_error(send, NothingSaved("the change could not be saved; nothing was changed, try again"),
+                              request_id)
             return
-        except Exception:
+        except Exception as exc:
             # Nothing was sent yet (the response is buffered), so the client still gets the
             # error model rather than a dropped connection or a framework traceback page.
             log.exception("request failed outside the handler", extra={"request_id": request_id})
-            await _json_error(send, 500, ErrorCode.INTERNAL_ERROR,
-                              "an unexpected error happened; it was logged, quote the request id when "
-                              "reporting it", request_id)
+            await _json_error(send, exc, request_id)
             return
         for message in buffered:
             await send(message)

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from typing import Any
+
 import asyncpg
 import msgspec
 import pytest
 from litestar.exceptions import MethodNotAllowedException, NotFoundException, ValidationException
 
-from pawpay.platform.errors import ErrorCode, NotFound, RateLimited, ScopeViolation, ValidationFailed
+from pawpay.platform.errors import (
+    ErrorCode,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ScopeViolation,
+    ValidationFailed,
+)
 from pawpay.platform.web.errors import error_body
+from pawpay.platform.web.middleware import _json_error
+from pawpay.platform.web.schemas import Error, to_schema
 
 pytestmark = pytest.mark.unit
 
@@ -60,3 +73,32 @@ def test_validation_errors_name_the_fields() -> None:
 def test_pawpay_errors_carry_their_data() -> None:
     _, body = error_body(ValidationFailed("slug is bad", field="slug"))
     assert body == {"code": "VALIDATION_FAILED", "detail": "slug is bad", "data": {"field": "slug"}}
+
+
+async def test_the_middleware_answers_with_the_same_body_builder() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    exc = PermissionDenied("CSRF token missing", code=ErrorCode.CSRF_FAILED)
+    await _json_error(send, exc, "req-1")
+    assert sent[0]["status"] == 403
+    assert json.loads(sent[1]["body"]) == error_body(exc)[1]
+    sent.clear()
+    await _json_error(send, ConnectionRefusedError("refused"), "req-2")
+    body = json.loads(sent[1]["body"])
+    assert sent[0]["status"] == 503
+    assert body["code"] == "SERVICE_UNAVAILABLE"
+    assert body["data"] == {"request_id": "req-2"}
+
+
+def test_to_schema_converts_a_view_by_attributes() -> None:
+    @dataclasses.dataclass
+    class View:
+        code: str
+        detail: str
+        data: dict[str, Any]
+        internal: str = "not in the schema"
+
+    assert to_schema(View("X", "y", {}), Error) == Error(code="X", detail="y", data={})

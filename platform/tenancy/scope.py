@@ -6,7 +6,11 @@
 ``platform_scope(reason)``
     One transaction with ``app.platform_scope = 'on'``: cross-tenant work (the operator console,
     scheduler scans, authentication). It cannot be entered from inside a tenant scope, so a
-    tenant request can never widen itself; every entry is logged with its reason.
+    tenant request can never widen itself. Every entry is logged (logger
+    ``pawpay.platform.tenancy.scope``, fields ``reason``, ``actor_id``, ``request_id``): at INFO
+    when an operator (a ``PlatformContext`` with an ``actor_id``) enters it, at DEBUG for
+    actor-less platform work (scheduler ticks, authentication, jobs), which would flood the log.
+    What an operator *changed* is in the audit log; this records that they looked across tenants.
 
 Both settings are transaction-local, so nothing leaks to the next user of a pooled connection.
 Re-entering the *same* scope joins the open transaction; entering a different one raises.
@@ -156,7 +160,15 @@ async def platform_scope(
     reason: str, ctx: PlatformContext | None = None
 ) -> AsyncIterator[PostgresTransaction]:
     """Run the block in one transaction that sees every tenant. Never reachable from a tenant scope."""
-    log.debug("platform scope: %s", reason, extra={"actor_id": str(ctx.actor_id) if ctx and ctx.actor_id else None})
+    # An operator's cross-tenant access is worth a record at INFO; the scheduler's ticks and
+    # other actor-less platform work would drown the log, so they stay at DEBUG.
+    level = logging.INFO if ctx is not None and ctx.actor_id is not None else logging.DEBUG
+    if log.isEnabledFor(level):
+        log.log(level, "platform scope: %s", reason, extra={
+            "reason": reason,
+            "actor_id": str(ctx.actor_id) if ctx and ctx.actor_id else None,
+            "request_id": ctx.request_id if ctx else None,
+        })
     async with _enter(PLATFORM, None) as tx:
         yield tx
 

@@ -1,8 +1,10 @@
 """Accounts, web sessions, API keys and login throttling.
 
 ``account.tenant_id`` is NULL for platform operators and set for store staff; RLS shows a store
-only its own staff, and operators only in platform scope. Sessions and the login throttle are
-platform tables (read while authenticating, before any tenant is known).
+only its own staff, and operators only in platform scope. Web sessions are tenant tables too, with
+a nullable ``tenant_id`` (an operator's session has none, and is visible in platform scope only);
+authentication reads them in platform scope, before any tenant is known. The login throttle is a
+platform table.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import Any, cast
 import pluggy
 
 from pawpay.platform.hooks import specs
+from pawpay.platform.hooks.registry import ProviderCatalog
 from pawpay.platform.hooks.types import DueWork, NavItem
 
 ENTRY_POINT_GROUP = "pawpay"
@@ -49,6 +50,10 @@ class PluginInfo:
 class PawPayPluginManager(pluggy.PluginManager):
     """pluggy's manager plus typed accessors for what components contribute."""
 
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self._provider_catalog: ProviderCatalog | None = None
+
     def _collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
         results = getattr(self.hook, hook_name)(**kwargs)
         return [item for contribution in results for item in contribution]
@@ -70,6 +75,22 @@ class PawPayPluginManager(pluggy.PluginManager):
 
     def admin_nav(self, area: str) -> list[NavItem]:
         return sorted(self._collect("pawpay_admin_nav", area=area), key=lambda item: (item.order, item.path))
+
+    def providers(self) -> ProviderCatalog:
+        """Every registered provider, collected once through ``pawpay_register_providers``.
+
+        Each plugin's implementation is called on its own, with a registry that knows the
+        plugin's name, so a refused registration fails the start-up naming the plugin.
+        """
+        if self._provider_catalog is None:
+            catalog = ProviderCatalog()
+            # get_hookimpls() lists in load order (calls run in reverse); registering in load order
+            # makes a duplicate-key error name the later plugin.
+            for impl in self.hook.pawpay_register_providers.get_hookimpls():
+                kwargs = {"registry": catalog.for_plugin(impl.plugin_name)}
+                impl.function(**{name: kwargs[name] for name in impl.argnames})
+            self._provider_catalog = catalog
+        return self._provider_catalog
 
     def describe(self) -> list[PluginInfo]:
         """Every registered plugin and what it contributes, for ``pawpay plugins list``."""
@@ -93,7 +114,10 @@ class PawPayPluginManager(pluggy.PluginManager):
                         for area in ("admin", "ops")
                         for item in cast("Iterable[NavItem]", impl.function(area=area))
                     ]
-            for hook_name in ("pawpay_register_providers", "pawpay_tenant_created", "pawpay_audit_recorded"):
+            provided = [p.key for p in self.providers().all() if p.plugin == name]
+            if provided:
+                contributions["providers"] = provided
+            for hook_name in ("pawpay_tenant_created", "pawpay_audit_recorded"):
                 if any(impl.plugin is plugin for impl in getattr(self.hook, hook_name).get_hookimpls()):
                     contributions.setdefault("listens to", []).append(hook_name)
             infos.append(PluginInfo(name, dists.get(id(plugin), "pawpay (built in)"), contributions))

@@ -124,6 +124,21 @@ def pawpay_register_providers(registry: ProviderRegistry) -> None:
     a ``(category, name)`` key; a duplicate key fails the start-up. Each store then picks one
     provider per category in its settings.
 
+    Example::
+
+        @hookimpl
+        def pawpay_register_providers(registry):
+            registry.add("payments", "acme_pay", AcmePayProvider, label="Acme Pay")
+
+    ``AcmePayProvider()`` must implement the category's Protocol
+    (:class:`~pawpay.platform.hooks.PaymentsProvider` for ``"payments"``) and declare a
+    ``config_schema`` (a :class:`~pawpay.platform.hooks.ProviderConfig` subclass, secrets typed
+    ``SecretStr``). A refused registration (unknown category, duplicate key, missing operation,
+    no schema) raises :class:`~pawpay.platform.hooks.ProviderRegistrationError` naming the
+    plugin, and the start-up fails. See ``docs/plugins.md``.
+
+    :param registry: a :class:`~pawpay.platform.hooks.ProviderRegistry`; call its ``add``.
+
     .. versionadded:: 1
     """
 

@@ -45,6 +45,25 @@ class DueWork(Protocol):
 
 
 class ProviderRegistry(Protocol):
-    """Where plugins add providers; the provider categories arrive with the providers' contract."""
+    """Where plugins add providers (the argument of ``pawpay_register_providers``)."""
 
-    def add(self, category: str, name: str, factory: Callable[..., Any], **meta: Any) -> None: ...
+    def add(self, category: str, name: str, factory: Callable[..., Any], **meta: Any) -> None:
+        """Register a provider under ``(category, name)``.
+
+        Args:
+            category: one of :class:`~pawpay.platform.hooks.ProviderCategory` (``"payments"``,
+                ``"credit"``, ``"warehouses"``, ``"notifications"``, ``"identity"``, ``"financing"``).
+            name: lower-case ``[a-z][a-z0-9_]*``, unique within the category (``"wechatpay"``).
+            factory: a zero-argument callable (usually the provider class) returning the provider,
+                an object implementing the category's Protocol (e.g.
+                :class:`~pawpay.platform.hooks.PaymentsProvider`). Called once, at start-up.
+            meta: ``label`` (shown in settings) and ``description``; nothing else.
+
+        Raises:
+            ProviderRegistrationError: unknown category, duplicate key, bad name, a provider
+                without a ``ProviderConfig`` schema or missing operations. The message names the
+                plugin; the start-up fails.
+
+        .. versionadded:: 1
+        """
+        ...

@@ -1,0 +1,423 @@
+"""The sandbox payment rail: deterministic, scriptable, in memory.
+
+Like Stripe's test cards, the **last two digits of the amount in fen** choose the outcome of a
+charge (so ``9900`` succeeds and ``9901`` is declined):
+
+====  ===========================================================================================
+xx    outcome of ``charge``
+====  ===========================================================================================
+00    ``SUCCEEDED`` (also every suffix not listed here)
+01    ``FAILED`` ``INSUFFICIENT_FUNDS``
+02    ``FAILED`` ``AGREEMENT_TERMINATED``
+03    ``NOT_SUBMITTED`` ``SYSTEM_BUSY`` the first time; a retry with the same attempt id succeeds
+04    ``UNKNOWN`` ``TIMEOUT``; the first query (or a repeated charge) resolves it to ``SUCCEEDED``
+05    ``UNKNOWN`` ``TIMEOUT``; the first query resolves it to ``FAILED`` ``INSUFFICIENT_FUNDS``
+06    ``PENDING``; the first query, or the ``charge.succeeded`` webhook, makes it ``SUCCEEDED`` (late success)
+07    ``PENDING``; the first query makes it ``FAILED`` ``INSUFFICIENT_FUNDS``
+08    raises :class:`ProviderError` ``SANDBOX_FAULT`` (retryable), nothing recorded
+====  ===========================================================================================
+
+Rail rules are enforced like WeChat's 委托代扣 (see :data:`SANDBOX_LIMITS`): an amount above the
+per-debit cap fails ``AMOUNT_LIMIT_EXCEEDED``; a debit pushing one agreement over the daily cap
+fails ``DAILY_LIMIT_EXCEEDED``; a charge or pre-debit notice outside 07:00-22:00 Beijing time is
+``NOT_SUBMITTED`` ``OUTSIDE_ALLOWED_HOURS``; a charge on a terminated agreement fails
+``AGREEMENT_TERMINATED``. Agreements need no signature step: any ``agreement_id`` can be charged
+until :meth:`terminate_agreement`.
+
+``test_connection``: merchant id ``sandbox_bad_credentials`` fails ``AUTH_FAILED``,
+``sandbox_unreachable`` is ``NOT_SUBMITTED`` ``UNREACHABLE``; anything else succeeds.
+
+**Idempotency.** State is kept in this process's memory, keyed by ``(tenant_id, attempt_id)``
+(and likewise for refunds, releases, notices): charging the same attempt again returns its
+current outcome and never debits twice. A real provider keeps this state at the vendor (the
+attempt id is sent as ``out_trade_no``/``Idempotency-Key``), so it survives restarts; the sandbox
+forgets everything when the process exits.
+
+**Webhooks** are JSON signed with the store's ``webhook_secret``:
+``X-Sandbox-Signature = hex(HMAC-SHA256(secret, timestamp + "." + body))`` and
+``X-Sandbox-Timestamp`` (unix seconds, accepted within 5 minutes of the store's clock).
+:meth:`SandboxPayments.build_webhook` makes one for an attempt's current outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import pydantic
+
+from pawpay.platform.hooks import (
+    AgreementInfo,
+    AgreementRequest,
+    AgreementSession,
+    AgreementState,
+    Capabilities,
+    Capability,
+    ChargeRequest,
+    ClientAction,
+    PreDebitNotice,
+    ProviderConfig,
+    ProviderContext,
+    ProviderError,
+    ProviderResult,
+    ProviderStatus,
+    RailLimits,
+    RawWebhook,
+    RefundRequest,
+    ReleaseRequest,
+    SubMerchantApplication,
+    WebhookAck,
+    WebhookEvent,
+    WebhookRejected,
+)
+
+SANDBOX_LIMITS = RailLimits(
+    per_debit_max_fen=200_000,  # 2,000 CNY
+    daily_max_fen=500_000,
+    allowed_hours=(time(7, 0), time(22, 0)),
+    time_zone="Asia/Shanghai",
+    pre_debit_notice_hours=24,
+    debit_window_days=7,
+    requests_per_second=150,
+    one_success_per_cycle=True,
+)
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+SIGNATURE_HEADER = "x-sandbox-signature"
+TIMESTAMP_HEADER = "x-sandbox-timestamp"
+
+
+class SandboxPaymentsConfig(ProviderConfig):
+    """A store's sandbox settings."""
+
+    merchant_id: str = pydantic.Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+        description="The store's sandbox sub-merchant id (any value; see the docs for scripted ones).",
+    )
+    webhook_secret: pydantic.SecretStr = pydantic.Field(
+        min_length=16, description="Shared secret that signs the sandbox's webhooks.",
+    )
+
+
+_Ctx = ProviderContext[SandboxPaymentsConfig]
+
+
+def _result(status: ProviderStatus, code: str | None = None, message: str | None = None,
+            reference: str | None = None, **raw: Any) -> ProviderResult:
+    return ProviderResult(status, provider_reference=reference, error_code=code, error_message=message,
+                          raw={"sandbox": True, **raw})
+
+
+_DECLINED = (ProviderStatus.FAILED, "INSUFFICIENT_FUNDS", "the payer's balance is too low")
+
+
+@dataclass(frozen=True, slots=True)
+class _Charge:
+    request: ChargeRequest
+    result: ProviderResult
+    # The outcome a query reveals for a PENDING/UNKNOWN script (None: already final).
+    resolves_to: ProviderResult | None
+    local_day: date
+    refunded_fen: int = 0
+    released: bool = False
+
+
+class SandboxPayments:
+    """The ``payments/sandbox`` provider (see the module docstring for its scripted behaviour)."""
+
+    config_schema: ClassVar[type[ProviderConfig]] = SandboxPaymentsConfig
+    capabilities: ClassVar[Capabilities] = frozenset({
+        Capability.SUB_MERCHANT_ONBOARDING, Capability.AGREEMENTS, Capability.PRE_DEBIT_NOTICE,
+        Capability.FUNDS_HOLD, Capability.SPLIT, Capability.REFUNDS, Capability.PARTIAL_REFUNDS,
+        Capability.STATEMENTS, Capability.WEBHOOKS,
+    })
+
+    def __init__(self) -> None:
+        self._charges: dict[tuple[str, str], _Charge] = {}
+        self._not_submitted_once: set[tuple[str, str]] = set()
+        self._agreements: dict[tuple[str, str], AgreementState] = {}
+        self._applications: dict[tuple[str, str], ProviderResult] = {}
+        self._notices: dict[tuple[str, str], ProviderResult] = {}
+        self._refunds: dict[tuple[str, str], tuple[RefundRequest, ProviderResult]] = {}
+        self._releases: dict[tuple[str, str], ProviderResult] = {}
+        self.debits: list[tuple[str, str, int]] = []  # (tenant_id, attempt_id, amount_fen) actually debited
+
+    # --- limits and connection -------------------------------------------------------------------
+
+    def rail_limits(self, ctx: _Ctx) -> RailLimits:
+        return SANDBOX_LIMITS
+
+    async def test_connection(self, ctx: _Ctx) -> ProviderResult:
+        if ctx.config.merchant_id == "sandbox_bad_credentials":
+            return _result(ProviderStatus.FAILED, "AUTH_FAILED", "the sandbox refused these credentials")
+        if ctx.config.merchant_id == "sandbox_unreachable":
+            return _result(ProviderStatus.NOT_SUBMITTED, "UNREACHABLE", "the sandbox did not answer")
+        return _result(ProviderStatus.SUCCEEDED, reference=ctx.config.merchant_id)
+
+    # --- onboarding -----------------------------------------------------------------------------------
+
+    async def onboard_sub_merchant(self, ctx: _Ctx, application: SubMerchantApplication) -> ProviderResult:
+        key = (ctx.tenant_id, application.application_id)
+        if key not in self._applications:
+            if application.legal_name.upper().startswith("REJECT"):
+                self._applications[key] = _result(
+                    ProviderStatus.FAILED, "APPLICATION_REJECTED", "the sandbox rejects names starting REJECT")
+            else:
+                reference = f"sbx_app_{application.application_id}"
+                self._applications[key] = _result(ProviderStatus.PENDING, reference=reference)
+        return self._applications[key]
+
+    async def query_sub_merchant(self, ctx: _Ctx, application_id: str) -> ProviderResult:
+        key = (ctx.tenant_id, application_id)
+        current = self._applications.get(key)
+        if current is None:
+            return _result(ProviderStatus.NOT_SUBMITTED, "NOT_FOUND", "no such application")
+        if current.status is ProviderStatus.PENDING:  # the sandbox's review takes one query
+            current = self._applications[key] = _result(ProviderStatus.SUCCEEDED, reference=f"sbx_sub_{application_id}")
+        return current
+
+    # --- agreements ---------------------------------------------------------------------------
+
+    async def sign_agreement(self, ctx: _Ctx, request: AgreementRequest) -> AgreementSession:
+        key = (ctx.tenant_id, request.agreement_id)
+        state = self._agreements.setdefault(key, AgreementState.PENDING_SIGNATURE)
+        reference = f"sbx_agr_{request.agreement_id}"
+        if state is AgreementState.ACTIVE:
+            return AgreementSession(_result(ProviderStatus.SUCCEEDED, reference=reference))
+        action = ClientAction("redirect_url", {"url": f"https://sandbox.pawpay.invalid/agreements/{request.agreement_id}"})
+        return AgreementSession(_result(ProviderStatus.PENDING, reference=reference), action)
+
+    async def query_agreement(self, ctx: _Ctx, agreement_id: str) -> AgreementInfo:
+        key = (ctx.tenant_id, agreement_id)
+        state = self._agreements.get(key)
+        if state is None:
+            return AgreementInfo(agreement_id, AgreementState.NOT_FOUND)
+        if state is AgreementState.PENDING_SIGNATURE:  # the sandbox payer signs at once
+            state = self._agreements[key] = AgreementState.ACTIVE
+        return AgreementInfo(agreement_id, state, provider_reference=f"sbx_agr_{agreement_id}",
+                             payer_reference=f"sbx_payer_{agreement_id}")
+
+    async def terminate_agreement(self, ctx: _Ctx, agreement_id: str, reason: str) -> ProviderResult:
+        self._agreements[(ctx.tenant_id, agreement_id)] = AgreementState.TERMINATED
+        return _result(ProviderStatus.SUCCEEDED, reference=f"sbx_agr_{agreement_id}")
+
+    def _terminated(self, ctx: _Ctx, agreement_id: str) -> bool:
+        return self._agreements.get((ctx.tenant_id, agreement_id)) is AgreementState.TERMINATED
+
+    async def send_pre_debit_notice(self, ctx: _Ctx, notice: PreDebitNotice) -> ProviderResult:
+        key = (ctx.tenant_id, notice.notice_id)
+        if key in self._notices:
+            return self._notices[key]
+        if not SANDBOX_LIMITS.allows_time(ctx.now()):
+            return _result(ProviderStatus.NOT_SUBMITTED, "OUTSIDE_ALLOWED_HOURS", "notices go out 07:00-22:00")
+        if self._terminated(ctx, notice.agreement_id):
+            result = _result(ProviderStatus.FAILED, "AGREEMENT_TERMINATED", "the agreement was terminated")
+        else:
+            refusal = SANDBOX_LIMITS.amount_refusal(notice.amount_fen)
+            result = (_result(ProviderStatus.FAILED, "AMOUNT_LIMIT_EXCEEDED", refusal) if refusal
+                      else _result(ProviderStatus.SUCCEEDED, reference=f"sbx_notice_{notice.notice_id}"))
+        self._notices[key] = result
+        return result
+
+    # --- charges ---------------------------------------------------------------------------------
+
+    async def charge(self, ctx: _Ctx, request: ChargeRequest) -> ProviderResult:
+        key = (ctx.tenant_id, request.attempt_id)
+        existing = self._charges.get(key)
+        if existing is not None:
+            earlier = existing.request
+            if (earlier.amount_fen, earlier.agreement_id) != (request.amount_fen, request.agreement_id):
+                raise ProviderError(
+                    f"attempt {request.attempt_id} was charged before with a different amount or agreement",
+                    code="IDEMPOTENCY_MISMATCH")
+            return self._resolve(key)
+        now = ctx.now()
+        if not SANDBOX_LIMITS.allows_time(now):
+            return _result(ProviderStatus.NOT_SUBMITTED, "OUTSIDE_ALLOWED_HOURS", "debits run 07:00-22:00 Beijing time")
+        script = request.amount_fen % 100
+        if script == 8:
+            raise ProviderError("the sandbox simulates an unexpected fault (amount ending in 08)",
+                                code="SANDBOX_FAULT", retryable=True)
+        if script == 3 and key not in self._not_submitted_once:
+            self._not_submitted_once.add(key)
+            return _result(ProviderStatus.NOT_SUBMITTED, "SYSTEM_BUSY", "the sandbox is busy; retry the same attempt")
+        local_day = now.astimezone(ZoneInfo(SANDBOX_LIMITS.time_zone)).date()
+        reference = f"sbx_txn_{request.attempt_id}"
+        result, resolves_to = self._scripted(ctx, request, script, reference, local_day)
+        self._charges[key] = _Charge(request, result, resolves_to, local_day)
+        if result.status is ProviderStatus.SUCCEEDED:
+            self.debits.append((ctx.tenant_id, request.attempt_id, request.amount_fen))
+        return result
+
+    def _scripted(  # noqa: PLR0911 - one return per scripted outcome reads like the table above
+        self, ctx: _Ctx, request: ChargeRequest, script: int, reference: str, local_day: date,
+    ) -> tuple[ProviderResult, ProviderResult | None]:
+        refusal = SANDBOX_LIMITS.amount_refusal(request.amount_fen)
+        if refusal:
+            return _result(ProviderStatus.FAILED, "AMOUNT_LIMIT_EXCEEDED", refusal), None
+        if script == 2 or self._terminated(ctx, request.agreement_id):
+            return _result(ProviderStatus.FAILED, "AGREEMENT_TERMINATED", "the agreement was terminated"), None
+        assert SANDBOX_LIMITS.daily_max_fen is not None
+        debited_today = sum(
+            c.request.amount_fen for (tenant, _), c in self._charges.items()
+            if tenant == ctx.tenant_id and c.request.agreement_id == request.agreement_id
+            and c.local_day == local_day and c.result.status is not ProviderStatus.FAILED
+        )
+        if debited_today + request.amount_fen > SANDBOX_LIMITS.daily_max_fen:
+            return _result(ProviderStatus.FAILED, "DAILY_LIMIT_EXCEEDED", "the agreement's daily cap is reached"), None
+        succeeded = _result(ProviderStatus.SUCCEEDED, reference=reference, amount_fen=request.amount_fen)
+        declined = _result(*_DECLINED, reference=reference)
+        if script == 1:
+            return declined, None
+        if script in (4, 5):
+            unknown = _result(ProviderStatus.UNKNOWN, "TIMEOUT", "the sandbox timed out after sending")
+            return unknown, succeeded if script == 4 else declined
+        if script in (6, 7):
+            return _result(ProviderStatus.PENDING, reference=reference), succeeded if script == 6 else declined
+        return succeeded, None
+
+    def _resolve(self, key: tuple[str, str]) -> ProviderResult:
+        charge = self._charges[key]
+        if charge.resolves_to is not None:
+            charge = self._charges[key] = replace(charge, result=charge.resolves_to, resolves_to=None)
+            if charge.result.status is ProviderStatus.SUCCEEDED:
+                self.debits.append((key[0], key[1], charge.request.amount_fen))
+        return charge.result
+
+    async def query_charge(self, ctx: _Ctx, attempt_id: str) -> ProviderResult:
+        key = (ctx.tenant_id, attempt_id)
+        if key not in self._charges:
+            return _result(ProviderStatus.NOT_SUBMITTED, "NOT_FOUND", "the sandbox never received this attempt")
+        return self._resolve(key)
+
+    async def close_charge(self, ctx: _Ctx, attempt_id: str) -> ProviderResult:
+        key = (ctx.tenant_id, attempt_id)
+        charge = self._charges.get(key)
+        if charge is None:
+            return _result(ProviderStatus.SUCCEEDED)  # nothing to close: it can never succeed
+        if charge.result.status is ProviderStatus.SUCCEEDED:
+            return _result(ProviderStatus.FAILED, "ALREADY_SUCCEEDED", "the charge succeeded",
+                           reference=charge.result.provider_reference)
+        if charge.result.status is not ProviderStatus.FAILED:
+            closed = _result(ProviderStatus.FAILED, "CLOSED", "closed before it completed",
+                             reference=charge.result.provider_reference)
+            self._charges[key] = replace(charge, result=closed, resolves_to=None)
+        return _result(ProviderStatus.SUCCEEDED, reference=charge.result.provider_reference)
+
+    # --- refunds and held funds -------------------------------------------------------------
+
+    async def refund(self, ctx: _Ctx, request: RefundRequest) -> ProviderResult:
+        key = (ctx.tenant_id, request.refund_id)
+        if key in self._refunds:
+            earlier, result = self._refunds[key]
+            if (earlier.attempt_id, earlier.amount_fen) != (request.attempt_id, request.amount_fen):
+                raise ProviderError(f"refund {request.refund_id} was requested before with other values",
+                                    code="IDEMPOTENCY_MISMATCH")
+            return result
+        charge_key = (ctx.tenant_id, request.attempt_id)
+        charge = self._charges.get(charge_key)
+        if charge is None or charge.result.status is not ProviderStatus.SUCCEEDED:
+            result = _result(ProviderStatus.FAILED, "CHARGE_NOT_SUCCEEDED", "only a succeeded charge can be refunded")
+        elif charge.refunded_fen + request.amount_fen > charge.request.amount_fen:
+            result = _result(ProviderStatus.FAILED, "REFUND_EXCEEDS_CHARGE", "more than the charge's unrefunded amount")
+        else:
+            self._charges[charge_key] = replace(charge, refunded_fen=charge.refunded_fen + request.amount_fen)
+            result = _result(ProviderStatus.SUCCEEDED, reference=f"sbx_refund_{request.refund_id}")
+        self._refunds[key] = (request, result)
+        return result
+
+    async def release_held_funds(self, ctx: _Ctx, request: ReleaseRequest) -> ProviderResult:
+        key = (ctx.tenant_id, request.release_id)
+        if key in self._releases:
+            return self._releases[key]
+        charge_key = (ctx.tenant_id, request.attempt_id)
+        charge = self._charges.get(charge_key)
+        split_fen = sum(r.amount_fen for r in request.receivers)
+        if charge is None or charge.result.status is not ProviderStatus.SUCCEEDED or not charge.request.hold_funds:
+            result = _result(ProviderStatus.FAILED, "NOT_HELD", "only a succeeded, held charge can be released")
+        elif charge.released:
+            result = _result(ProviderStatus.FAILED, "ALREADY_RELEASED", "this charge's funds were released before")
+        elif split_fen > charge.request.amount_fen - charge.refunded_fen:
+            result = _result(ProviderStatus.FAILED, "SPLIT_EXCEEDS_FUNDS", "the split exceeds the held funds")
+        else:
+            self._charges[charge_key] = replace(charge, released=request.release_rest)
+            result = _result(ProviderStatus.SUCCEEDED, reference=f"sbx_release_{request.release_id}",
+                             split_fen=split_fen)
+        self._releases[key] = result
+        return result
+
+    # --- webhooks and statements -------------------------------------------------------------
+
+    def build_webhook(self, ctx: _Ctx, attempt_id: str) -> RawWebhook:
+        """A signed ``charge.*`` webhook for the attempt's outcome (resolving a late one, as the vendor would)."""
+        key = (ctx.tenant_id, attempt_id)
+        if key not in self._charges:
+            raise ProviderError(f"no sandbox charge {attempt_id}", code="NOT_FOUND")
+        result = self._resolve(key)
+        charge = self._charges[key]
+        now = ctx.now()
+        body = json.dumps({
+            "id": f"evt_{attempt_id}_{result.status.value}",
+            "type": f"charge.{result.status.value}",
+            "created": int(now.timestamp()),
+            "attempt_id": attempt_id,
+            "transaction_id": result.provider_reference,
+            "status": result.status.value,
+            "error_code": result.error_code,
+            "amount_fen": charge.request.amount_fen,
+        }, separators=(",", ":")).encode()
+        timestamp = str(int(now.timestamp()))
+        headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign_webhook(ctx.config, timestamp, body),
+                   "content-type": "application/json"}
+        return RawWebhook("POST", f"/webhooks/payments/sandbox/{ctx.tenant_id}", "", headers, body, "127.0.0.1", now)
+
+    async def verify_webhook(self, ctx: _Ctx, raw: RawWebhook) -> Sequence[WebhookEvent]:
+        headers = {k.lower(): v for k, v in raw.headers.items()}
+        timestamp, signature = headers.get(TIMESTAMP_HEADER), headers.get(SIGNATURE_HEADER)
+        if not timestamp or not signature:
+            raise WebhookRejected("missing sandbox signature headers", code="SIGNATURE_MISSING")
+        if not hmac.compare_digest(sign_webhook(ctx.config, timestamp, raw.body), signature):
+            raise WebhookRejected("the sandbox signature does not match", code="SIGNATURE_INVALID")
+        try:
+            sent_at = datetime.fromtimestamp(int(timestamp), tz=UTC)
+        except (ValueError, OverflowError):
+            raise WebhookRejected("malformed sandbox timestamp", code="MALFORMED") from None
+        if abs((ctx.now() - sent_at).total_seconds()) > WEBHOOK_TOLERANCE_SECONDS:
+            raise WebhookRejected("the sandbox webhook is outside the 5-minute window", code="STALE")
+        try:
+            data = json.loads(raw.body)
+            status = ProviderStatus(data["status"])
+            return [WebhookEvent(
+                event_id=str(data["id"]), kind=str(data["type"]), occurred_at=sent_at,
+                reference=str(data["attempt_id"]), provider_reference=data.get("transaction_id"),
+                status=status, amount_fen=int(data["amount_fen"]),
+                raw={"error_code": data.get("error_code")},
+            )]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookRejected(f"malformed sandbox webhook body: {exc!r}", code="MALFORMED") from None
+
+    def webhook_ack(self, ok: bool) -> WebhookAck:
+        if ok:
+            return WebhookAck(200, b'{"received":true}', {"content-type": "application/json"})
+        return WebhookAck(400, b'{"received":false}', {"content-type": "application/json"})
+
+    async def download_statement(self, ctx: _Ctx, day: date) -> bytes:
+        lines = ["attempt_id,transaction_id,amount_fen,refunded_fen"]
+        for (tenant, attempt_id), charge in sorted(self._charges.items()):
+            if tenant == ctx.tenant_id and charge.local_day == day and charge.result.status is ProviderStatus.SUCCEEDED:
+                lines.append(f"{attempt_id},{charge.result.provider_reference},"
+                             f"{charge.request.amount_fen},{charge.refunded_fen}")
+        return ("\n".join(lines) + "\n").encode()
+
+
+def sign_webhook(config: ProviderConfig, timestamp: str, body: bytes) -> str:
+    """``hex(HMAC-SHA256(webhook_secret, timestamp + "." + body))``."""
+    assert isinstance(config, SandboxPaymentsConfig)
+    secret = config.webhook_secret.get_secret_value().encode()
+    return hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()

@@ -1,0 +1,332 @@
+"""The provider contract suite: reusable tests any payments provider runs against itself.
+
+A provider package subclasses :class:`PaymentsProviderContract` in one of its test modules and
+overrides the ``provider`` and ``provider_config`` fixtures (and ``scenarios`` to describe its
+scripted inputs)::
+
+    import pytest
+    from pawpay.platform.testing.providers import PaymentsProviderContract, PaymentsScenarios
+
+    from acme_pay.provider import AcmePay
+
+
+    class TestAcmePayContract(PaymentsProviderContract):
+        @pytest.fixture
+        def provider(self):
+            return AcmePay(http=fake_vendor())          # the vendor faked at the HTTP boundary
+
+        @pytest.fixture
+        def provider_config(self):
+            return {"merchant_id": "m1", "api_key": "k" * 32}
+
+        @pytest.fixture
+        def scenarios(self):
+            return PaymentsScenarios(succeeding_amount_fen=9900, declining_amount_fen=9901)
+
+Every test is ``async``: run pytest with ``asyncio_mode = "auto"`` (pytest-asyncio). No database
+is needed. The suite checks the contract's rules, not a vendor's business logic: result types and
+the five statuses, idempotency on ``attempt_id``, tenant isolation, integer fen, sane rail limits,
+marked secrets, tampered webhooks rejected, a working test connection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from pawpay.platform.hooks import (
+    AgreementRequest,
+    Capability,
+    ChargeRequest,
+    PaymentsProvider,
+    ProviderConfig,
+    ProviderContext,
+    ProviderError,
+    ProviderResult,
+    ProviderStatus,
+    RailLimits,
+    RawWebhook,
+    RefundRequest,
+    WebhookAck,
+    WebhookRejected,
+    redacted_config,
+    secret_fields,
+)
+
+# 10:00 in Beijing: inside every Chinese rail's allowed hours.
+DEFAULT_NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+
+WebhookFactory = Callable[[Any, ProviderContext[Any], str], RawWebhook | Awaitable[RawWebhook]]
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentsScenarios:
+    """What the suite needs to know about a provider's (faked or sandbox) inputs.
+
+    Attributes:
+        succeeding_amount_fen: an amount that charges ``SUCCEEDED`` at once.
+        declining_amount_fen: an amount that is declined (``FAILED``); ``None`` skips that test.
+        agreement_id: a callable returning an agreement id the provider will charge.
+        make_webhook: ``(provider, ctx, attempt_id) -> RawWebhook`` (or an awaitable of one), a
+            validly signed webhook about a charged attempt; ``None`` skips the positive webhook test.
+        debits: ``(provider, tenant_id) -> int``, how many real debits the (fake) vendor has seen
+            for the tenant; ``None`` skips the "never charged twice" count.
+    """
+
+    succeeding_amount_fen: int = 9900
+    declining_amount_fen: int | None = None
+    agreement_id: Callable[[], str] = lambda: f"agr-{uuid.uuid4().hex[:12]}"
+    make_webhook: WebhookFactory | None = None
+    debits: Callable[[Any, str], int] | None = None
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+class PaymentsProviderContract:
+    """Subclass as ``Test...`` and override ``provider`` and ``provider_config`` (see the module doc)."""
+
+    # --- fixtures to override ---------------------------------------------------------------
+
+    @pytest.fixture
+    def provider(self) -> Any:
+        pytest.fail("override the `provider` fixture to return your provider instance")
+
+    @pytest.fixture
+    def provider_config(self) -> dict[str, Any]:
+        pytest.fail("override the `provider_config` fixture to return a valid config dict")
+
+    @pytest.fixture
+    def scenarios(self) -> PaymentsScenarios:
+        return PaymentsScenarios()
+
+    @pytest.fixture
+    def clock_now(self) -> Callable[[], datetime]:
+        return lambda: DEFAULT_NOW
+
+    # --- derived fixtures ---------------------------------------------------------------------
+
+    @pytest.fixture
+    def validated_config(self, provider: Any, provider_config: dict[str, Any]) -> ProviderConfig:
+        config: ProviderConfig = provider.config_schema.model_validate(provider_config)
+        return config
+
+    @pytest.fixture
+    def make_ctx(
+        self, validated_config: ProviderConfig, clock_now: Callable[[], datetime]
+    ) -> Callable[[], ProviderContext[Any]]:
+        def make() -> ProviderContext[Any]:
+            return ProviderContext(tenant_id=str(uuid.uuid4()), config=validated_config, test_mode=True,
+                                   clock_now=clock_now)
+        return make
+
+    @pytest.fixture
+    def ctx(self, make_ctx: Callable[[], ProviderContext[Any]]) -> ProviderContext[Any]:
+        return make_ctx()
+
+    @pytest.fixture
+    def charge_request(self, scenarios: PaymentsScenarios) -> ChargeRequest:
+        return ChargeRequest(attempt_id=_new_id("att"), payment_id=_new_id("pay"),
+                             agreement_id=scenarios.agreement_id(),
+                             amount_fen=scenarios.succeeding_amount_fen, description="contract suite")
+
+    # --- shape ----------------------------------------------------------------------------------
+
+    def test_implements_the_payments_protocol(self, provider: Any) -> None:
+        assert isinstance(provider, PaymentsProvider)
+        assert isinstance(provider.config_schema, type)
+        assert issubclass(provider.config_schema, ProviderConfig)
+        assert isinstance(provider.capabilities, frozenset)
+        assert all(isinstance(c, Capability) for c in provider.capabilities)
+
+    def test_config_schema_marks_secrets_and_hides_them(self, provider: Any, validated_config: ProviderConfig) -> None:
+        secrets = secret_fields(provider.config_schema)
+        assert secrets, "mark credential fields with pydantic.SecretStr"
+        shown = redacted_config(validated_config)
+        text = repr(validated_config) + str(validated_config)
+        for name in secrets:
+            value = getattr(validated_config, name)
+            if value is None:
+                continue
+            plain = value.get_secret_value()
+            plain = plain.decode() if isinstance(plain, bytes) else plain
+            assert plain not in text, f"secret field {name} shows in repr/str"
+            assert shown[name] == "********"
+
+    def test_config_schema_refuses_unknown_and_missing_fields(
+        self, provider: Any, provider_config: dict[str, Any]
+    ) -> None:
+        import pydantic
+
+        with pytest.raises(pydantic.ValidationError) as unknown:
+            provider.config_schema.model_validate({**provider_config, "no_such_field": "x"})
+        assert any(e["loc"] == ("no_such_field",) for e in unknown.value.errors())
+        required = [n for n, f in provider.config_schema.model_fields.items() if f.is_required()]
+        if required:
+            incomplete = {k: v for k, v in provider_config.items() if k != required[0]}
+            with pytest.raises(pydantic.ValidationError) as missing:
+                provider.config_schema.model_validate(incomplete)
+            assert any(e["loc"] == (required[0],) for e in missing.value.errors())
+
+    def test_rail_limits_are_sane(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: PaymentsScenarios
+    ) -> None:
+        limits = provider.rail_limits(ctx)
+        assert isinstance(limits, RailLimits)
+        for cap in (limits.per_debit_max_fen, limits.daily_max_fen):
+            assert cap is None or (type(cap) is int and cap > 0)
+        assert limits.amount_refusal(scenarios.succeeding_amount_fen) is None
+        assert limits.allows_time(ctx.now()), "the suite's clock must be inside the allowed hours"
+        if limits.per_debit_max_fen is not None:
+            assert limits.amount_refusal(limits.per_debit_max_fen + 1) is not None
+
+    async def test_test_connection_succeeds(self, provider: Any, ctx: ProviderContext[Any]) -> None:
+        result = await provider.test_connection(ctx)
+        assert isinstance(result, ProviderResult)
+        assert result.status is ProviderStatus.SUCCEEDED, result
+
+    # --- charges ----------------------------------------------------------------------------------
+
+    async def test_a_charge_succeeds_and_query_agrees(
+        self, provider: Any, ctx: ProviderContext[Any], charge_request: ChargeRequest
+    ) -> None:
+        result = await provider.charge(ctx, charge_request)
+        assert isinstance(result, ProviderResult)
+        assert result.status is ProviderStatus.SUCCEEDED, result
+        assert isinstance(result.provider_reference, str)
+        assert result.provider_reference
+        queried = await provider.query_charge(ctx, charge_request.attempt_id)
+        assert queried.status is ProviderStatus.SUCCEEDED
+        assert queried.provider_reference == result.provider_reference
+
+    async def test_charging_the_same_attempt_twice_charges_once(
+        self, provider: Any, ctx: ProviderContext[Any], charge_request: ChargeRequest, scenarios: PaymentsScenarios
+    ) -> None:
+        first = await provider.charge(ctx, charge_request)
+        second = await provider.charge(ctx, charge_request)
+        assert (second.status, second.provider_reference) == (first.status, first.provider_reference)
+        if scenarios.debits is not None:
+            assert scenarios.debits(provider, ctx.tenant_id) == 1
+
+    async def test_a_new_attempt_is_a_new_charge(
+        self, provider: Any, ctx: ProviderContext[Any], charge_request: ChargeRequest
+    ) -> None:
+        first = await provider.charge(ctx, charge_request)
+        other = dataclasses.replace(charge_request, attempt_id=_new_id("att"))
+        second = await provider.charge(ctx, other)
+        assert first.status is second.status is ProviderStatus.SUCCEEDED
+        assert first.provider_reference != second.provider_reference
+
+    async def test_reusing_an_attempt_id_with_another_amount_raises(
+        self, provider: Any, ctx: ProviderContext[Any], charge_request: ChargeRequest
+    ) -> None:
+        await provider.charge(ctx, charge_request)
+        changed = dataclasses.replace(charge_request, amount_fen=charge_request.amount_fen + 100)
+        with pytest.raises(ProviderError) as raised:
+            await provider.charge(ctx, changed)
+        assert raised.value.code == "IDEMPOTENCY_MISMATCH"
+
+    async def test_a_decline_is_a_value_with_a_code(
+        self, provider: Any, ctx: ProviderContext[Any], charge_request: ChargeRequest, scenarios: PaymentsScenarios
+    ) -> None:
+        if scenarios.declining_amount_fen is None:
+            pytest.skip("the provider declared no declining amount")
+        declined = await provider.charge(ctx, dataclasses.replace(charge_request,
+                                                                  amount_fen=scenarios.declining_amount_fen))
+        assert declined.status is ProviderStatus.FAILED
+        assert declined.error_code
+
+    async def test_an_attempt_never_sent_is_not_submitted(self, provider: Any, ctx: ProviderContext[Any]) -> None:
+        result = await provider.query_charge(ctx, _new_id("att"))
+        assert result.status is ProviderStatus.NOT_SUBMITTED
+        assert result.error_code
+
+    async def test_another_tenant_cannot_see_the_charge(
+        self, provider: Any, make_ctx: Callable[[], ProviderContext[Any]], charge_request: ChargeRequest
+    ) -> None:
+        ctx_a, ctx_b = make_ctx(), make_ctx()
+        charged = await provider.charge(ctx_a, charge_request)
+        assert charged.status is ProviderStatus.SUCCEEDED
+        seen_by_b = await provider.query_charge(ctx_b, charge_request.attempt_id)
+        assert seen_by_b.status is not ProviderStatus.SUCCEEDED
+        assert seen_by_b.provider_reference != charged.provider_reference
+
+    async def test_a_succeeded_charge_cannot_be_closed(
+        self, provider: Any, ctx: ProviderContext[Any], charge_request: ChargeRequest
+    ) -> None:
+        await provider.charge(ctx, charge_request)
+        closed = await provider.close_charge(ctx, charge_request.attempt_id)
+        assert closed.status is ProviderStatus.FAILED
+        assert closed.error_code == "ALREADY_SUCCEEDED"
+
+    async def test_refunds_are_idempotent_on_refund_id(
+        self, provider: Any, ctx: ProviderContext[Any], charge_request: ChargeRequest
+    ) -> None:
+        if Capability.REFUNDS not in provider.capabilities:
+            pytest.skip("no REFUNDS capability")
+        await provider.charge(ctx, charge_request)
+        refund = RefundRequest(refund_id=_new_id("ref"), attempt_id=charge_request.attempt_id,
+                               amount_fen=charge_request.amount_fen, charge_amount_fen=charge_request.amount_fen)
+        first = await provider.refund(ctx, refund)
+        assert first.status is ProviderStatus.SUCCEEDED
+        again = await provider.refund(ctx, refund)
+        assert (again.status, again.provider_reference) == (first.status, first.provider_reference)
+        # A second refund (new id) of the whole amount again would refund more than was charged.
+        more = await provider.refund(ctx, dataclasses.replace(refund, refund_id=_new_id("ref")))
+        assert more.status is ProviderStatus.FAILED
+
+    async def test_agreements_can_be_signed_and_queried(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: PaymentsScenarios
+    ) -> None:
+        if Capability.AGREEMENTS not in provider.capabilities:
+            pytest.skip("no AGREEMENTS capability")
+        agreement_id = scenarios.agreement_id()
+        session = await provider.sign_agreement(ctx, AgreementRequest(
+            agreement_id=agreement_id, payer_reference="", display_account="contract suite",
+            max_amount_fen=scenarios.succeeding_amount_fen, period_months=1,
+            first_debit_on=date(2026, 4, 1)))
+        assert session.result.status in {ProviderStatus.PENDING, ProviderStatus.SUCCEEDED}
+        if session.result.status is ProviderStatus.PENDING:
+            assert session.action is not None
+        info = await provider.query_agreement(ctx, agreement_id)
+        assert info.agreement_id == agreement_id
+
+    # --- webhooks ---------------------------------------------------------------------------------
+
+    async def test_webhooks_are_verified(
+        self, provider: Any, ctx: ProviderContext[Any], charge_request: ChargeRequest, scenarios: PaymentsScenarios
+    ) -> None:
+        if Capability.WEBHOOKS not in provider.capabilities:
+            pytest.skip("no WEBHOOKS capability")
+        ack = provider.webhook_ack(True)
+        assert isinstance(ack, WebhookAck)
+        assert 200 <= ack.status_code < 300
+        garbage = RawWebhook("POST", "/webhooks/payments/x/y", "", {}, b"not a webhook", "203.0.113.9", ctx.now())
+        with pytest.raises(WebhookRejected):
+            await provider.verify_webhook(ctx, garbage)
+        if scenarios.make_webhook is None:
+            return
+        await provider.charge(ctx, charge_request)
+        made = scenarios.make_webhook(provider, ctx, charge_request.attempt_id)
+        raw = made if isinstance(made, RawWebhook) else await made
+        events: Sequence[Any] = await provider.verify_webhook(ctx, raw)
+        assert events
+        assert all(isinstance(e.event_id, str) and e.event_id for e in events)
+        assert any(e.reference == charge_request.attempt_id for e in events)
+        tampered_body = raw.body.replace(str(charge_request.amount_fen).encode(), b"1")
+        assert tampered_body != raw.body
+        with pytest.raises(WebhookRejected):
+            await provider.verify_webhook(ctx, dataclasses.replace(raw, body=tampered_body))
+        late = ProviderContext(tenant_id=ctx.tenant_id, config=ctx.config, test_mode=ctx.test_mode,
+                               clock_now=lambda: ctx.now() + timedelta(hours=1))
+        with pytest.raises(WebhookRejected):
+            await provider.verify_webhook(late, raw)
+
+
+__all__ = ["DEFAULT_NOW", "PaymentsProviderContract", "PaymentsScenarios"]

@@ -1,0 +1,226 @@
+"""payments/sandbox honours the provider contract, and its scripted outcomes are what the docs say."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from pawpay.platform.hooks import (
+    ChargeRequest,
+    PreDebitNotice,
+    ProviderContext,
+    ProviderError,
+    ProviderStatus,
+    ReleaseRequest,
+    SplitReceiver,
+    WebhookRejected,
+)
+from pawpay.platform.hooks._manager import build_plugin_manager
+from pawpay.platform.testing.providers import DEFAULT_NOW, PaymentsProviderContract, PaymentsScenarios
+from pawpay.plugins.payments.sandbox.provider import SandboxPayments, SandboxPaymentsConfig
+
+pytestmark = pytest.mark.unit
+
+CONFIG = {"merchant_id": "sandbox_store", "webhook_secret": "s3cret-s3cret-s3cret"}
+
+
+def _debits(provider: SandboxPayments, tenant_id: str) -> int:
+    return sum(1 for tenant, _, _ in provider.debits if tenant == tenant_id)
+
+
+class TestSandboxPaymentsContract(PaymentsProviderContract):
+    @pytest.fixture
+    def provider(self) -> SandboxPayments:
+        return SandboxPayments()
+
+    @pytest.fixture
+    def provider_config(self) -> dict[str, Any]:
+        return dict(CONFIG)
+
+    @pytest.fixture
+    def scenarios(self) -> PaymentsScenarios:
+        return PaymentsScenarios(
+            succeeding_amount_fen=9900, declining_amount_fen=9901,
+            make_webhook=lambda provider, ctx, attempt_id: provider.build_webhook(ctx, attempt_id),
+            debits=_debits,
+        )
+
+
+# --- the sandbox's own scripts -------------------------------------------------------------------
+
+@pytest.fixture
+def sandbox() -> SandboxPayments:
+    return SandboxPayments()
+
+
+def _ctx(now: datetime = DEFAULT_NOW, tenant_id: str | None = None) -> ProviderContext[SandboxPaymentsConfig]:
+    return ProviderContext(tenant_id=tenant_id or str(uuid.uuid4()), config=SandboxPaymentsConfig(**CONFIG),
+                           test_mode=True, clock_now=lambda: now)
+
+
+def _charge(amount_fen: int, agreement_id: str = "agr-1") -> ChargeRequest:
+    return ChargeRequest(attempt_id=f"att-{uuid.uuid4().hex[:8]}", payment_id="pay-1", agreement_id=agreement_id,
+                         amount_fen=amount_fen, description="test")
+
+
+@pytest.mark.parametrize(("amount_fen", "status", "code"), [
+    (9900, ProviderStatus.SUCCEEDED, None),
+    (9901, ProviderStatus.FAILED, "INSUFFICIENT_FUNDS"),
+    (9902, ProviderStatus.FAILED, "AGREEMENT_TERMINATED"),
+    (9903, ProviderStatus.NOT_SUBMITTED, "SYSTEM_BUSY"),
+    (9904, ProviderStatus.UNKNOWN, "TIMEOUT"),
+    (9905, ProviderStatus.UNKNOWN, "TIMEOUT"),
+    (9906, ProviderStatus.PENDING, None),
+    (9907, ProviderStatus.PENDING, None),
+    (200_100, ProviderStatus.FAILED, "AMOUNT_LIMIT_EXCEEDED"),
+])
+async def test_the_amount_scripts_the_first_outcome(
+    sandbox: SandboxPayments, amount_fen: int, status: ProviderStatus, code: str | None
+) -> None:
+    result = await sandbox.charge(_ctx(), _charge(amount_fen))
+    assert (result.status, result.error_code) == (status, code)
+
+
+@pytest.mark.parametrize(("amount_fen", "resolved", "code"), [
+    (9904, ProviderStatus.SUCCEEDED, None),
+    (9905, ProviderStatus.FAILED, "INSUFFICIENT_FUNDS"),
+    (9906, ProviderStatus.SUCCEEDED, None),
+    (9907, ProviderStatus.FAILED, "INSUFFICIENT_FUNDS"),
+])
+async def test_unknown_and_pending_resolve_on_query_without_a_second_debit(
+    sandbox: SandboxPayments, amount_fen: int, resolved: ProviderStatus, code: str | None
+) -> None:
+    ctx, request = _ctx(), _charge(amount_fen)
+    await sandbox.charge(ctx, request)
+    assert _debits(sandbox, ctx.tenant_id) == 0
+    result = await sandbox.query_charge(ctx, request.attempt_id)
+    assert (result.status, result.error_code) == (resolved, code)
+    again = await sandbox.charge(ctx, request)  # the platform re-sends the same attempt: no new debit
+    assert again == result
+    assert _debits(sandbox, ctx.tenant_id) == (1 if resolved is ProviderStatus.SUCCEEDED else 0)
+
+
+async def test_not_submitted_then_the_same_attempt_succeeds(sandbox: SandboxPayments) -> None:
+    ctx, request = _ctx(), _charge(9903)
+    assert (await sandbox.charge(ctx, request)).status is ProviderStatus.NOT_SUBMITTED
+    assert (await sandbox.query_charge(ctx, request.attempt_id)).status is ProviderStatus.NOT_SUBMITTED
+    assert (await sandbox.charge(ctx, request)).status is ProviderStatus.SUCCEEDED
+    assert _debits(sandbox, ctx.tenant_id) == 1
+
+
+async def test_an_unexpected_fault_raises_and_records_nothing(sandbox: SandboxPayments) -> None:
+    ctx, request = _ctx(), _charge(9908)
+    with pytest.raises(ProviderError) as raised:
+        await sandbox.charge(ctx, request)
+    assert raised.value.retryable
+    assert (await sandbox.query_charge(ctx, request.attempt_id)).status is ProviderStatus.NOT_SUBMITTED
+
+
+async def test_late_success_arrives_by_webhook(sandbox: SandboxPayments) -> None:
+    ctx, request = _ctx(), _charge(9906)
+    assert (await sandbox.charge(ctx, request)).status is ProviderStatus.PENDING
+    [event] = await sandbox.verify_webhook(ctx, sandbox.build_webhook(ctx, request.attempt_id))
+    assert (event.kind, event.status, event.reference, event.amount_fen) == (
+        "charge.succeeded", ProviderStatus.SUCCEEDED, request.attempt_id, 9906)
+    assert (await sandbox.query_charge(ctx, request.attempt_id)).status is ProviderStatus.SUCCEEDED
+    assert _debits(sandbox, ctx.tenant_id) == 1
+
+
+async def test_a_webhook_signed_with_another_stores_secret_is_rejected(sandbox: SandboxPayments) -> None:
+    ctx = _ctx()
+    request = _charge(9900)
+    await sandbox.charge(ctx, request)
+    raw = sandbox.build_webhook(ctx, request.attempt_id)
+    other = ProviderContext(tenant_id=ctx.tenant_id, config=SandboxPaymentsConfig(
+        merchant_id="x", webhook_secret="another-secret-value"), test_mode=True, clock_now=ctx.clock_now)
+    with pytest.raises(WebhookRejected) as raised:
+        await sandbox.verify_webhook(other, raw)
+    assert raised.value.code == "SIGNATURE_INVALID"
+
+
+async def test_a_closed_pending_charge_never_succeeds(sandbox: SandboxPayments) -> None:
+    ctx, request = _ctx(), _charge(9906)
+    await sandbox.charge(ctx, request)
+    assert (await sandbox.close_charge(ctx, request.attempt_id)).status is ProviderStatus.SUCCEEDED
+    result = await sandbox.query_charge(ctx, request.attempt_id)
+    assert (result.status, result.error_code) == (ProviderStatus.FAILED, "CLOSED")
+    assert _debits(sandbox, ctx.tenant_id) == 0
+
+
+@pytest.mark.parametrize("hour_utc", [14, 22, 23])  # 22:00, 06:00 and 07:00 in Beijing
+async def test_debits_outside_allowed_hours_are_not_submitted(sandbox: SandboxPayments, hour_utc: int) -> None:
+    now = datetime(2026, 3, 10, hour_utc, 0, tzinfo=UTC)
+    result = await sandbox.charge(_ctx(now), _charge(9900))
+    beijing_hour = (hour_utc + 8) % 24
+    expected = ProviderStatus.SUCCEEDED if 7 <= beijing_hour < 22 else ProviderStatus.NOT_SUBMITTED
+    assert result.status is expected
+
+
+async def test_the_daily_cap_counts_per_agreement(sandbox: SandboxPayments) -> None:
+    ctx = _ctx()
+    for _ in range(2):
+        assert (await sandbox.charge(ctx, _charge(200_000, "agr-cap"))).status is ProviderStatus.SUCCEEDED
+    over = await sandbox.charge(ctx, _charge(100_100, "agr-cap"))
+    assert (over.status, over.error_code) == (ProviderStatus.FAILED, "DAILY_LIMIT_EXCEEDED")
+    assert (await sandbox.charge(ctx, _charge(100_100, "agr-other"))).status is ProviderStatus.SUCCEEDED
+
+
+async def test_a_terminated_agreement_cannot_be_charged_or_notified(sandbox: SandboxPayments) -> None:
+    ctx = _ctx()
+    await sandbox.terminate_agreement(ctx, "agr-end", "contract ended")
+    charged = await sandbox.charge(ctx, _charge(9900, "agr-end"))
+    assert (charged.status, charged.error_code) == (ProviderStatus.FAILED, "AGREEMENT_TERMINATED")
+    notice = PreDebitNotice(notice_id="n-1", agreement_id="agr-end", amount_fen=9900,
+                            debit_on=DEFAULT_NOW.date())
+    assert (await sandbox.send_pre_debit_notice(ctx, notice)).error_code == "AGREEMENT_TERMINATED"
+
+
+async def test_held_funds_are_split_and_released_once(sandbox: SandboxPayments) -> None:
+    ctx = _ctx()
+    request = dataclasses.replace(_charge(9900), hold_funds=True)
+    await sandbox.charge(ctx, request)
+    release = ReleaseRequest(release_id="rel-1", attempt_id=request.attempt_id,
+                             receivers=(SplitReceiver("merchant", "platform", 500, "fee"),))
+    first = await sandbox.release_held_funds(ctx, release)
+    assert first.status is ProviderStatus.SUCCEEDED
+    assert await sandbox.release_held_funds(ctx, release) == first
+    again = await sandbox.release_held_funds(ctx, dataclasses.replace(release, release_id="rel-2"))
+    assert again.error_code == "ALREADY_RELEASED"
+    too_much = await sandbox.release_held_funds(ctx, ReleaseRequest(
+        release_id="rel-3", attempt_id=request.attempt_id, receivers=(SplitReceiver("m", "p", 9901, "x"),)))
+    assert too_much.status is ProviderStatus.FAILED
+
+
+async def test_statement_lists_the_days_succeeded_charges(sandbox: SandboxPayments) -> None:
+    ctx = _ctx()
+    ok, declined = _charge(9900), _charge(9901)
+    await sandbox.charge(ctx, ok)
+    await sandbox.charge(ctx, declined)
+    statement = (await sandbox.download_statement(ctx, DEFAULT_NOW.date())).decode()
+    assert ok.attempt_id in statement
+    assert declined.attempt_id not in statement
+
+
+@pytest.mark.parametrize(("merchant_id", "status"), [
+    ("sandbox_bad_credentials", ProviderStatus.FAILED),
+    ("sandbox_unreachable", ProviderStatus.NOT_SUBMITTED),
+])
+async def test_scripted_connection_failures(sandbox: SandboxPayments, merchant_id: str, status: ProviderStatus) -> None:
+    config = SandboxPaymentsConfig(merchant_id=merchant_id, webhook_secret=CONFIG["webhook_secret"])
+    clock: Callable[[], datetime] = lambda: DEFAULT_NOW  # noqa: E731
+    result = await sandbox.test_connection(ProviderContext("t", config, True, clock))
+    assert result.status is status
+
+
+def test_the_sandbox_is_discovered_through_its_entry_point() -> None:
+    catalog = build_plugin_manager().providers()
+    registered = catalog.get("payments", "sandbox")
+    assert registered.plugin == "payments_sandbox"
+    assert isinstance(registered.provider, SandboxPayments)
+    configured = catalog.create("payments", "sandbox", CONFIG)
+    assert isinstance(configured.config, SandboxPaymentsConfig)

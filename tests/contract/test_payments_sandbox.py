@@ -224,3 +224,19 @@ def test_the_sandbox_is_discovered_through_its_entry_point() -> None:
     assert isinstance(registered.provider, SandboxPayments)
     configured = catalog.create("payments", "sandbox", CONFIG)
     assert isinstance(configured.config, SandboxPaymentsConfig)
+
+
+class _ChargesTwice(SandboxPayments):
+    """A broken provider: every charge is a new debit, whatever the attempt id."""
+
+    async def charge(self, ctx: ProviderContext[SandboxPaymentsConfig], request: ChargeRequest) -> Any:
+        fresh = dataclasses.replace(request, attempt_id=f"{request.attempt_id}-{uuid.uuid4().hex[:4]}")
+        return await super().charge(ctx, fresh)
+
+
+async def test_the_suite_catches_a_provider_that_charges_twice() -> None:
+    suite, provider = TestSandboxPaymentsContract(), _ChargesTwice()
+    scenarios = PaymentsScenarios(debits=_debits)
+    with pytest.raises(AssertionError):
+        await suite.test_charging_the_same_attempt_twice_charges_once(
+            provider=provider, ctx=_ctx(), charge_request=_charge(9900), scenarios=scenarios)

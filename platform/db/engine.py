@@ -8,10 +8,8 @@ piccolo's ``PostgresEngine`` connects at construction time, so it is never built
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import warnings
-from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import asyncpg
@@ -163,8 +161,10 @@ async def start_pool(min_size: int = 1, max_size: int = 10, *, check_role: bool 
         if check_role:
             from pawpay.platform.db.roles import check_app_role
 
+            pool = engine.pool
+            assert pool is not None
             try:
-                async with engine.pool.acquire() as conn:
+                async with pool.acquire() as conn:
                     await check_app_role(conn)
             except BaseException:
                 await close_pool()
@@ -179,11 +179,3 @@ async def close_pool() -> None:
         finally:
             engine.pool = None
 
-
-async def detached(coro: Coroutine[Any, Any, T]) -> T:
-    """Await ``coro`` outside the caller's transaction and scope (in a fresh context).
-
-    For the rare write that must commit even when the surrounding request rolls back (a failed
-    login is counted). It takes a second pooled connection while the caller holds the first.
-    """
-    return await asyncio.create_task(coro, context=contextvars.Context())

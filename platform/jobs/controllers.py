@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 from pawpay.platform.identity.roles import MANAGER
 from pawpay.platform.jobs import services
 from pawpay.platform.web.deps import TenantCtx
+from pawpay.platform.web.schemas import to_schema
 
 
 class TestClockOut(msgspec.Struct):
@@ -26,10 +27,6 @@ class AdvanceBody(msgspec.Struct, forbid_unknown_fields=True):
     seconds: int
 
 
-def _out(view: services.TenantClockView) -> TestClockOut:
-    return TestClockOut(tenant_id=view.tenant_id, offset_seconds=view.offset_seconds, now=view.now)
-
-
 class TestClockController(Controller):
     __test__ = False
 
@@ -38,9 +35,9 @@ class TestClockController(Controller):
 
     @get("/", opt={"auth": "tenant"}, operation_id="GetTestClock")
     async def get_clock(self, ctx: TenantCtx) -> TestClockOut:
-        return _out(await services.get_tenant_clock(ctx))
+        return to_schema(await services.get_tenant_clock(ctx), TestClockOut)
 
     @post("/advance", opt={"auth": "tenant", "roles": {MANAGER}}, operation_id="AdvanceTestClock", status_code=200)
     async def advance(self, ctx: TenantCtx, data: JSONBody[AdvanceBody]) -> TestClockOut:
         """Move the store's clock forward (test mode only; the service validates and audits)."""
-        return _out(await services.advance_tenant_clock(ctx, data.seconds))
+        return to_schema(await services.advance_tenant_clock(ctx, data.seconds), TestClockOut)

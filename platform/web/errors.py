@@ -24,6 +24,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 
 from pawpay.platform.db.engine import DATABASE_UNAVAILABLE
 from pawpay.platform.errors import ErrorCode, PawPayError
+from pawpay.platform.hooks import ProviderError
+from pawpay.platform.hooks.registry import ProviderConfigInvalid
 
 log = logging.getLogger("pawpay.errors")
 
@@ -68,6 +70,8 @@ def error_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
         code = _STATUS_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST if exc.status_code < 500
                                  else ErrorCode.INTERNAL_ERROR)
         return exc.status_code, {"code": str(code), "detail": exc.detail, "data": {}}
+    if isinstance(exc, ProviderConfigInvalid | ProviderError):
+        return _provider_body(exc)
     if isinstance(exc, DATABASE_UNAVAILABLE):
         return HTTP_503_SERVICE_UNAVAILABLE, {
             "code": str(ErrorCode.SERVICE_UNAVAILABLE), "detail": DATABASE_UNAVAILABLE_DETAIL, "data": {},
@@ -76,6 +80,22 @@ def error_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
         "code": str(ErrorCode.INTERNAL_ERROR),
         "detail": "an unexpected error happened; it was logged, quote the request id when reporting it",
         "data": {},
+    }
+
+
+def _provider_body(exc: ProviderConfigInvalid | ProviderError) -> tuple[int, dict[str, Any]]:
+    if isinstance(exc, ProviderConfigInvalid):
+        return 422, {
+            "code": str(ErrorCode.VALIDATION_FAILED),
+            "detail": f"the settings for {exc.category}/{exc.name} are not valid",
+            "data": {"errors": [{"field": e.field, "message": e.message, "type": e.code} for e in exc.errors]},
+        }
+    # A provider's unexpected fault (declines are values, never exceptions): the vendor, not the
+    # caller, is at fault; `retryable` tells the client whether trying later may help.
+    return 502, {
+        "code": str(ErrorCode.PROVIDER_ERROR),
+        "detail": "the payment/credit/warehouse provider failed; nothing was changed here",
+        "data": {"provider_code": exc.code, "retryable": exc.retryable},
     }
 
 

@@ -41,9 +41,14 @@ import pytest
 
 from pawpay.platform.hooks import (
     AgreementRequest,
+    BusinessCheck,
     Capability,
     ChargeRequest,
+    CreditDecision,
+    CreditOutcome,
+    CreditProvider,
     PaymentsProvider,
+    PersonCheck,
     ProviderConfig,
     ProviderContext,
     ProviderError,
@@ -329,4 +334,225 @@ class PaymentsProviderContract:
             await provider.verify_webhook(late, raw)
 
 
-__all__ = ["DEFAULT_NOW", "PaymentsProviderContract", "PaymentsScenarios"]
+
+
+# --- the other categories ------------------------------------------------------------------------
+#
+# Each class below is used like PaymentsProviderContract: subclass it as ``Test...``, override the
+# ``provider`` and ``provider_config`` fixtures and, where the category has one, ``scenarios``.
+
+
+async def _webhook_of(made: RawWebhook | Awaitable[RawWebhook]) -> RawWebhook:
+    return made if isinstance(made, RawWebhook) else await made
+
+
+async def check_webhook_verification(
+    provider: Any, ctx: ProviderContext[Any], raw: RawWebhook | None, reference: str, category: str,
+) -> None:
+    """The webhook rules every category shares: garbage and tampered bodies are rejected, a
+    validly signed webhook about ``reference`` parses into events, a stale one is rejected."""
+    garbage = RawWebhook("POST", f"/webhooks/{category}/x/y", "", {}, b"not a webhook", "203.0.113.9", ctx.now())
+    with pytest.raises(WebhookRejected):
+        await provider.verify_webhook(ctx, garbage)
+    if hasattr(provider, "webhook_ack"):
+        ack = provider.webhook_ack(True)
+        assert isinstance(ack, WebhookAck)
+        assert 200 <= ack.status_code < 300
+    if raw is None:
+        return
+    events: Sequence[Any] = await provider.verify_webhook(ctx, raw)
+    assert events
+    assert all(isinstance(e.event_id, str) and e.event_id for e in events)
+    assert any(e.reference == reference for e in events)
+    tampered = raw.body.replace(reference.encode(), reference[:-1].encode() + b"X")
+    assert tampered != raw.body, "the webhook body must name the reference"
+    with pytest.raises(WebhookRejected):
+        await provider.verify_webhook(ctx, dataclasses.replace(raw, body=tampered))
+    late = ProviderContext(tenant_id=ctx.tenant_id, config=ctx.config, test_mode=ctx.test_mode,
+                           clock_now=lambda: ctx.now() + timedelta(hours=1))
+    with pytest.raises(WebhookRejected):
+        await provider.verify_webhook(late, raw)
+
+
+class _ProviderContract:
+    """What every category's suite checks: the Protocol, the config schema, test connection."""
+
+    protocol: type = object
+
+    @pytest.fixture
+    def provider(self) -> Any:
+        pytest.fail("override the `provider` fixture to return your provider instance")
+
+    @pytest.fixture
+    def provider_config(self) -> dict[str, Any]:
+        pytest.fail("override the `provider_config` fixture to return a valid config dict")
+
+    @pytest.fixture
+    def clock_now(self) -> Callable[[], datetime]:
+        return lambda: DEFAULT_NOW
+
+    @pytest.fixture
+    def validated_config(self, provider: Any, provider_config: dict[str, Any]) -> ProviderConfig:
+        config: ProviderConfig = provider.config_schema.model_validate(provider_config)
+        return config
+
+    @pytest.fixture
+    def make_ctx(
+        self, validated_config: ProviderConfig, clock_now: Callable[[], datetime]
+    ) -> Callable[[], ProviderContext[Any]]:
+        def make() -> ProviderContext[Any]:
+            return ProviderContext(tenant_id=str(uuid.uuid4()), config=validated_config, test_mode=True,
+                                   clock_now=clock_now)
+        return make
+
+    @pytest.fixture
+    def ctx(self, make_ctx: Callable[[], ProviderContext[Any]]) -> ProviderContext[Any]:
+        return make_ctx()
+
+    def test_implements_the_protocol(self, provider: Any) -> None:
+        implements = isinstance(provider, self.protocol)  # not narrowing `provider` to the Protocol
+        assert implements, f"not a {self.protocol.__name__}"
+        assert isinstance(provider.config_schema, type)
+        assert issubclass(provider.config_schema, ProviderConfig)
+        assert isinstance(provider.capabilities, frozenset)
+        assert all(isinstance(c, Capability) for c in provider.capabilities)
+
+    def test_config_schema_marks_secrets_and_hides_them(self, provider: Any, validated_config: ProviderConfig) -> None:
+        PaymentsProviderContract.test_config_schema_marks_secrets_and_hides_them(
+            PaymentsProviderContract(), provider, validated_config)
+
+    def test_config_schema_refuses_unknown_and_missing_fields(
+        self, provider: Any, provider_config: dict[str, Any]
+    ) -> None:
+        PaymentsProviderContract.test_config_schema_refuses_unknown_and_missing_fields(
+            PaymentsProviderContract(), provider, provider_config)
+
+    async def test_test_connection_succeeds(self, provider: Any, ctx: ProviderContext[Any]) -> None:
+        result = await provider.test_connection(ctx)
+        assert isinstance(result, ProviderResult)
+        assert result.status is ProviderStatus.SUCCEEDED, result
+
+
+# --- credit ---------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CreditScenarios:
+    """Inputs for :class:`CreditProviderContract`.
+
+    Attributes:
+        passing_person: ``(name, id_number, mobile)`` of a person the gate passes at once.
+        failing_person: one it refuses (decision ``FAIL``); ``None`` skips that test.
+        good_business: ``(legal_name, registration_number)`` in good standing; ``None`` skips
+            the business test (also skipped without the ``BUSINESS_CHECK`` capability).
+        make_webhook: ``(provider, ctx, check_id) -> RawWebhook`` (or an awaitable), a validly
+            signed webhook about a check made earlier; ``None`` skips the positive webhook test.
+    """
+
+    passing_person: tuple[str, str, str] = ("张三", "110101199001015503", "13800138000")
+    failing_person: tuple[str, str, str] | None = None
+    good_business: tuple[str, str] | None = None
+    risk_amount_fen: int = 118_800
+    make_webhook: WebhookFactory | None = None
+
+
+class CreditProviderContract(_ProviderContract):
+    """The contract suite for ``credit`` providers (see the module doc for how to use it)."""
+
+    protocol = CreditProvider
+
+    @pytest.fixture
+    def scenarios(self) -> CreditScenarios:
+        return CreditScenarios()
+
+    @staticmethod
+    def _person(scenarios: CreditScenarios, person: tuple[str, str, str] | None = None) -> PersonCheck:
+        name, id_number, mobile = person or scenarios.passing_person
+        return PersonCheck(check_id=_new_id("chk"), name=name, id_number=id_number, mobile=mobile,
+                           risk_amount_fen=scenarios.risk_amount_fen)
+
+    async def test_a_person_passes_and_query_agrees(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: CreditScenarios
+    ) -> None:
+        check = self._person(scenarios)
+        outcome = await provider.check_person(ctx, check)
+        assert isinstance(outcome, CreditOutcome)
+        assert outcome.result.status is ProviderStatus.SUCCEEDED, outcome
+        assert outcome.decision is CreditDecision.PASS
+        queried = await provider.query_check(ctx, check.check_id)
+        assert (queried.result.status, queried.decision) == (ProviderStatus.SUCCEEDED, CreditDecision.PASS)
+
+    async def test_a_refusal_is_a_decision_not_an_error(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: CreditScenarios
+    ) -> None:
+        if scenarios.failing_person is None:
+            pytest.skip("the provider declared no failing person")
+        outcome = await provider.check_person(ctx, self._person(scenarios, scenarios.failing_person))
+        assert outcome.result.status is ProviderStatus.SUCCEEDED
+        assert outcome.decision is CreditDecision.FAIL
+        assert outcome.reason_code
+
+    async def test_the_same_check_id_checks_once(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: CreditScenarios
+    ) -> None:
+        check = self._person(scenarios)
+        first = await provider.check_person(ctx, check)
+        second = await provider.check_person(ctx, check)
+        assert (second.result.status, second.result.provider_reference, second.decision) == (
+            first.result.status, first.result.provider_reference, first.decision)
+        other = dataclasses.replace(check, check_id=_new_id("chk"))
+        assert (await provider.check_person(ctx, other)).result.provider_reference != first.result.provider_reference
+
+    async def test_the_id_number_never_appears_in_the_outcome(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: CreditScenarios
+    ) -> None:
+        check = self._person(scenarios)
+        outcome = await provider.check_person(ctx, check)
+        text = repr(outcome) + repr(await provider.query_check(ctx, check.check_id))
+        assert check.id_number not in text
+
+    async def test_an_unknown_check_is_not_submitted(self, provider: Any, ctx: ProviderContext[Any]) -> None:
+        outcome = await provider.query_check(ctx, _new_id("chk"))
+        assert outcome.result.status is ProviderStatus.NOT_SUBMITTED
+        assert outcome.decision is None
+
+    async def test_another_tenant_cannot_see_the_check(
+        self, provider: Any, make_ctx: Callable[[], ProviderContext[Any]], scenarios: CreditScenarios
+    ) -> None:
+        ctx_a, ctx_b = make_ctx(), make_ctx()
+        check = self._person(scenarios)
+        assert (await provider.check_person(ctx_a, check)).decision is CreditDecision.PASS
+        seen_by_b = await provider.query_check(ctx_b, check.check_id)
+        assert seen_by_b.result.status is ProviderStatus.NOT_SUBMITTED
+        assert seen_by_b.decision is None
+
+    async def test_a_business_in_good_standing_passes(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: CreditScenarios
+    ) -> None:
+        if Capability.BUSINESS_CHECK not in provider.capabilities or scenarios.good_business is None:
+            pytest.skip("no BUSINESS_CHECK capability or no business scenario")
+        legal_name, number = scenarios.good_business
+        outcome = await provider.check_business(ctx, BusinessCheck(_new_id("biz"), legal_name, number))
+        assert (outcome.result.status, outcome.decision) == (ProviderStatus.SUCCEEDED, CreditDecision.PASS)
+
+    async def test_webhooks_are_verified(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: CreditScenarios
+    ) -> None:
+        if Capability.WEBHOOKS not in provider.capabilities:
+            pytest.skip("no WEBHOOKS capability")
+        check = self._person(scenarios)
+        await provider.check_person(ctx, check)
+        raw = None
+        if scenarios.make_webhook is not None:
+            raw = await _webhook_of(scenarios.make_webhook(provider, ctx, check.check_id))
+        await check_webhook_verification(provider, ctx, raw, check.check_id, "credit")
+
+
+__all__ = [
+    "DEFAULT_NOW",
+    "CreditProviderContract",
+    "CreditScenarios",
+    "PaymentsProviderContract",
+    "PaymentsScenarios",
+    "check_webhook_verification",
+]

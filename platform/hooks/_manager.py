@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "pawpay.platform.tenancy.plugin",
     "pawpay.platform.identity.plugin",
     "pawpay.platform.audit.plugin",
+    "pawpay.platform.providers.plugin",
     "pawpay.platform.jobs.plugin",
     "pawpay.platform.web.plugin",
 )

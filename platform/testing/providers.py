@@ -47,6 +47,8 @@ from pawpay.platform.hooks import (
     CreditDecision,
     CreditOutcome,
     CreditProvider,
+    MiniProgramMessage,
+    NotificationProvider,
     PaymentsProvider,
     PersonCheck,
     ProviderConfig,
@@ -57,6 +59,7 @@ from pawpay.platform.hooks import (
     RailLimits,
     RawWebhook,
     RefundRequest,
+    SmsMessage,
     WebhookAck,
     WebhookRejected,
     redacted_config,
@@ -548,10 +551,115 @@ class CreditProviderContract(_ProviderContract):
         await check_webhook_verification(provider, ctx, raw, check.check_id, "credit")
 
 
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class NotificationScenarios:
+    """Inputs for :class:`NotificationProviderContract`.
+
+    Attributes:
+        phone: a number the provider accepts and delivers to.
+        invalid_phone: one it refuses (``FAILED``); ``None`` skips that test.
+        template_code: an approved SMS template.
+        openid: a subscribed mini-program user.
+        unsubscribed_openid: one without a subscription; ``None`` skips that test.
+        template_id: an accepted mini-program template.
+    """
+
+    phone: str = "13812345678"
+    invalid_phone: str | None = None
+    template_code: str = "SMS_100000001"
+    openid: str = "oPawpayContractSuite"
+    unsubscribed_openid: str | None = None
+    template_id: str = "tmpl-debit-reminder"
+
+
+class NotificationProviderContract(_ProviderContract):
+    """The contract suite for ``notifications`` providers."""
+
+    protocol = NotificationProvider
+
+    @pytest.fixture
+    def scenarios(self) -> NotificationScenarios:
+        return NotificationScenarios()
+
+    @staticmethod
+    def _sms(scenarios: NotificationScenarios, phone: str | None = None) -> SmsMessage:
+        return SmsMessage(message_id=_new_id("msg"), phone=phone or scenarios.phone,
+                          template_code=scenarios.template_code, params={"amount": "99.00"})
+
+    async def test_an_sms_is_accepted_and_queried(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: NotificationScenarios
+    ) -> None:
+        if Capability.SMS not in provider.capabilities:
+            pytest.skip("no SMS capability")
+        message = self._sms(scenarios)
+        result = await provider.send_sms(ctx, message)
+        assert isinstance(result, ProviderResult)
+        assert result.status is ProviderStatus.SUCCEEDED, result
+        queried = await provider.query_message(ctx, message.message_id)
+        assert queried.status is not ProviderStatus.NOT_SUBMITTED
+
+    async def test_the_same_message_id_sends_once(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: NotificationScenarios
+    ) -> None:
+        if Capability.SMS not in provider.capabilities:
+            pytest.skip("no SMS capability")
+        message = self._sms(scenarios)
+        first = await provider.send_sms(ctx, message)
+        again = await provider.send_sms(ctx, message)
+        assert (again.status, again.provider_reference) == (first.status, first.provider_reference)
+        other = await provider.send_sms(ctx, dataclasses.replace(message, message_id=_new_id("msg")))
+        assert other.provider_reference != first.provider_reference
+
+    async def test_an_invalid_phone_is_a_value_with_a_code(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: NotificationScenarios
+    ) -> None:
+        if Capability.SMS not in provider.capabilities or scenarios.invalid_phone is None:
+            pytest.skip("no SMS capability or no invalid phone scenario")
+        result = await provider.send_sms(ctx, self._sms(scenarios, scenarios.invalid_phone))
+        assert result.status is ProviderStatus.FAILED
+        assert result.error_code
+
+    async def test_a_mini_program_message_needs_a_subscription(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: NotificationScenarios
+    ) -> None:
+        if Capability.MINI_PROGRAM_MESSAGES not in provider.capabilities:
+            pytest.skip("no MINI_PROGRAM_MESSAGES capability")
+        message = MiniProgramMessage(message_id=_new_id("msg"), openid=scenarios.openid,
+                                     template_id=scenarios.template_id, data={"thing1": "contract suite"})
+        assert (await provider.send_mini_program_message(ctx, message)).status is ProviderStatus.SUCCEEDED
+        if scenarios.unsubscribed_openid is None:
+            return
+        refused = await provider.send_mini_program_message(ctx, dataclasses.replace(
+            message, message_id=_new_id("msg"), openid=scenarios.unsubscribed_openid))
+        assert (refused.status, refused.error_code) == (ProviderStatus.FAILED, "NOT_SUBSCRIBED")
+
+    async def test_an_unknown_message_is_not_submitted(self, provider: Any, ctx: ProviderContext[Any]) -> None:
+        result = await provider.query_message(ctx, _new_id("msg"))
+        assert result.status is ProviderStatus.NOT_SUBMITTED
+        assert result.error_code
+
+    async def test_another_tenant_cannot_see_the_message(
+        self, provider: Any, make_ctx: Callable[[], ProviderContext[Any]], scenarios: NotificationScenarios
+    ) -> None:
+        if Capability.SMS not in provider.capabilities:
+            pytest.skip("no SMS capability")
+        ctx_a, ctx_b = make_ctx(), make_ctx()
+        message = self._sms(scenarios)
+        sent = await provider.send_sms(ctx_a, message)
+        seen_by_b = await provider.query_message(ctx_b, message.message_id)
+        assert seen_by_b.status is ProviderStatus.NOT_SUBMITTED
+        assert seen_by_b.provider_reference != sent.provider_reference
+
 __all__ = [
     "DEFAULT_NOW",
     "CreditProviderContract",
     "CreditScenarios",
+    "NotificationProviderContract",
+    "NotificationScenarios",
     "PaymentsProviderContract",
     "PaymentsScenarios",
     "check_webhook_verification",

@@ -92,11 +92,14 @@ ID_FACTORIES: dict[str, Callable[[Any], Awaitable[uuid.UUID]]] = {
     "tenant_id": _a_tenant_id,
 }
 # Path parameters that are not ids of tenant objects (and the value to call with).
-SAMPLE_VALUES: dict[str, str] = {"file_path": "app.css", "path": "x"}
+# A store's provider category is not an object id (a store only ever reaches its own settings):
+# an unknown one is 404 for everybody.
+SAMPLE_VALUES: dict[str, str] = {"file_path": "app.css", "path": "x", "category": "no_such_category"}
 # A body that passes validation, for routes that need one before they look the id up.
 SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/staff/{account_id:uuid}"): {"display_name": "Changed by store B"},
     ("POST", "/admin/staff/{account_id:uuid}"): {"action": "deactivate"},
+    ("PUT", "/api/v1/store/providers/{category:str}"): {"provider": "sandbox", "config": {}},
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
@@ -161,8 +161,8 @@ async def start_pool(min_size: int = 1, max_size: int = 10, *, check_role: bool 
         if check_role:
             from pawpay.platform.db.roles import check_app_role
 
-            pool = engine.pool
-            assert pool is not None
+            # mypy narrowed engine.pool to None above; start_connection_pool() just set it.
+            pool = cast("asyncpg.Pool", engine.pool)
             try:
                 async with pool.acquire() as conn:
                     await check_app_role(conn)

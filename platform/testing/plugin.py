@@ -115,7 +115,7 @@ async def rollback(pawpay_database: TestDatabase) -> AsyncIterator[None]:
 
     async with platform_scope("per-test isolation") as tx:
         yield
-        await tx.rollback()
+        await tx.rollback()  # type: ignore[no-untyped-call]
 
 
 def free_port() -> int:

@@ -8,7 +8,6 @@ here. The application role must not be able to bypass any of it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -21,15 +20,6 @@ from pawpay.platform.db.rls import PLATFORM_SETTING, TENANT_SETTING
 pytestmark = pytest.mark.integration
 
 PICCOLO_BOOKKEEPING = {"migration"}
-
-
-@pytest.fixture
-async def owner(pawpay_database: Any) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(pawpay_database.owner_dsn)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 async def _tables(owner: asyncpg.Connection) -> list[asyncpg.Record]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -33,15 +32,6 @@ from pawpay.platform.web.deps import TenantCtx
 pytestmark = pytest.mark.integration
 
 NEW_PASSWORD = "s3cret-Pa55word-xyz"
-
-
-@pytest.fixture
-async def owner(pawpay_database: Any) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(pawpay_database.owner_dsn)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 async def _entries(owner: asyncpg.Connection, request_id: str) -> list[dict[str, Any]]:

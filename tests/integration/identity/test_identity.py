@@ -28,15 +28,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def owner(pawpay_database: Any) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(pawpay_database.owner_dsn)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
 def frozen_clock() -> Iterator[FrozenClock]:
     """Time stands still (from now) until the test moves it; the system clock comes back after."""
     clock = FrozenClock(utcnow())

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ pytestmark = pytest.mark.integration
 
 SECRET_MESSAGE = "kaboom: password=hunter2 in /srv/pawpay/secret.py"
 REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-async def owner(pawpay_database: Any) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(pawpay_database.owner_dsn)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 def _assert_error(response: Any, status: int, *codes: str) -> dict[str, Any]:

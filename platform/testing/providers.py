@@ -49,6 +49,9 @@ from pawpay.platform.hooks import (
     CreditProvider,
     MiniProgramMessage,
     NotificationProvider,
+    OrderLine,
+    OutboundOrder,
+    ParcelState,
     PaymentsProvider,
     PersonCheck,
     ProviderConfig,
@@ -58,8 +61,11 @@ from pawpay.platform.hooks import (
     ProviderStatus,
     RailLimits,
     RawWebhook,
+    Receiver,
     RefundRequest,
+    ShipmentInfo,
     SmsMessage,
+    WarehouseProvider,
     WebhookAck,
     WebhookRejected,
     redacted_config,
@@ -654,6 +660,131 @@ class NotificationProviderContract(_ProviderContract):
         assert seen_by_b.status is ProviderStatus.NOT_SUBMITTED
         assert seen_by_b.provider_reference != sent.provider_reference
 
+
+# --- warehouses ------------------------------------------------------------------------------
+
+
+def _default_order(order_id: str) -> OutboundOrder:
+    return OutboundOrder(
+        order_id=order_id, warehouse_code="WH-CONTRACT",
+        receiver=Receiver(name="张三", phone="13812345678", province="上海市", city="上海市", district="浦东新区",
+                          address="世纪大道 1 号"),
+        lines=(OrderLine(sku="FOOD-ADULT-2KG", quantity=1, name="成犬粮 2kg"),),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class WarehouseScenarios:
+    """Inputs for :class:`WarehouseProviderContract`.
+
+    Attributes:
+        make_order: ``order_id -> OutboundOrder`` the warehouse accepts.
+        delivered_after: how long after creation the parcel is ``DELIVERED`` on the store's clock
+            (sandboxes and faked vendors); ``None`` skips the tracking test.
+        make_webhook: ``(provider, ctx, order_id) -> RawWebhook`` (or an awaitable), a validly
+            signed tracking webhook about an order created earlier; ``None`` skips that test.
+    """
+
+    make_order: Callable[[str], OutboundOrder] = _default_order
+    delivered_after: timedelta | None = None
+    make_webhook: WebhookFactory | None = None
+
+
+def _at(ctx: ProviderContext[Any], delta: timedelta) -> ProviderContext[Any]:
+    """The same store, ``delta`` later on its clock."""
+    return ProviderContext(tenant_id=ctx.tenant_id, config=ctx.config, test_mode=ctx.test_mode,
+                           clock_now=lambda: ctx.now() + delta)
+
+
+class WarehouseProviderContract(_ProviderContract):
+    """The contract suite for ``warehouses`` providers."""
+
+    protocol = WarehouseProvider
+
+    @pytest.fixture
+    def scenarios(self) -> WarehouseScenarios:
+        return WarehouseScenarios()
+
+    @pytest.fixture
+    def order(self, scenarios: WarehouseScenarios) -> OutboundOrder:
+        return scenarios.make_order(_new_id("ord"))
+
+    async def test_an_order_is_accepted_and_query_agrees(
+        self, provider: Any, ctx: ProviderContext[Any], order: OutboundOrder
+    ) -> None:
+        result = await provider.create_outbound_order(ctx, order)
+        assert isinstance(result, ProviderResult)
+        assert result.status is ProviderStatus.SUCCEEDED, result
+        assert result.provider_reference
+        info = await provider.query_outbound_order(ctx, order.order_id)
+        assert isinstance(info, ShipmentInfo)
+        assert info.order_id == order.order_id
+        assert info.result.status is ProviderStatus.SUCCEEDED
+        assert isinstance(info.state, ParcelState)
+
+    async def test_the_same_order_id_ships_once(
+        self, provider: Any, ctx: ProviderContext[Any], order: OutboundOrder
+    ) -> None:
+        first = await provider.create_outbound_order(ctx, order)
+        again = await provider.create_outbound_order(ctx, order)
+        assert (again.status, again.provider_reference) == (first.status, first.provider_reference)
+        other = await provider.create_outbound_order(ctx, dataclasses.replace(order, order_id=_new_id("ord")))
+        assert other.provider_reference != first.provider_reference
+
+    async def test_an_unknown_order_is_not_submitted(self, provider: Any, ctx: ProviderContext[Any]) -> None:
+        info = await provider.query_outbound_order(ctx, _new_id("ord"))
+        assert info.result.status is ProviderStatus.NOT_SUBMITTED
+        assert info.state is None
+
+    async def test_another_tenant_cannot_see_or_cancel_the_order(
+        self, provider: Any, make_ctx: Callable[[], ProviderContext[Any]], order: OutboundOrder
+    ) -> None:
+        ctx_a, ctx_b = make_ctx(), make_ctx()
+        assert (await provider.create_outbound_order(ctx_a, order)).status is ProviderStatus.SUCCEEDED
+        assert (await provider.query_outbound_order(ctx_b, order.order_id)).result.status is (
+            ProviderStatus.NOT_SUBMITTED)
+        refused = await provider.cancel_outbound_order(ctx_b, order.order_id, "contract suite")
+        assert refused.status is not ProviderStatus.SUCCEEDED
+        assert (await provider.query_outbound_order(ctx_a, order.order_id)).state is not ParcelState.CANCELLED
+
+    async def test_cancelling_is_either_done_or_too_late(
+        self, provider: Any, ctx: ProviderContext[Any], order: OutboundOrder
+    ) -> None:
+        await provider.create_outbound_order(ctx, order)
+        result = await provider.cancel_outbound_order(ctx, order.order_id, "contract suite")
+        assert result.status in {ProviderStatus.SUCCEEDED, ProviderStatus.FAILED}
+        if result.status is ProviderStatus.FAILED:
+            assert result.error_code == "TOO_LATE"
+        else:
+            assert (await provider.query_outbound_order(ctx, order.order_id)).state is ParcelState.CANCELLED
+
+    async def test_parcels_are_delivered_as_the_clock_passes(
+        self, provider: Any, ctx: ProviderContext[Any], order: OutboundOrder, scenarios: WarehouseScenarios
+    ) -> None:
+        if scenarios.delivered_after is None:
+            pytest.skip("the provider declared no delivery time")
+        await provider.create_outbound_order(ctx, order)
+        later = await provider.query_outbound_order(_at(ctx, scenarios.delivered_after), order.order_id)
+        assert later.state is ParcelState.DELIVERED
+        assert later.waybill_no
+        assert later.carrier_code
+        times = [event.at for event in later.events]
+        assert times == sorted(times)
+        assert all(t.tzinfo is not None for t in times)
+        late_cancel = await provider.cancel_outbound_order(_at(ctx, scenarios.delivered_after), order.order_id, "x")
+        assert (late_cancel.status, late_cancel.error_code) == (ProviderStatus.FAILED, "TOO_LATE")
+
+    async def test_webhooks_are_verified(
+        self, provider: Any, ctx: ProviderContext[Any], order: OutboundOrder, scenarios: WarehouseScenarios
+    ) -> None:
+        if Capability.WEBHOOKS not in provider.capabilities:
+            pytest.skip("no WEBHOOKS capability")
+        await provider.create_outbound_order(ctx, order)
+        raw = None
+        if scenarios.make_webhook is not None:
+            raw = await _webhook_of(scenarios.make_webhook(provider, ctx, order.order_id))
+        await check_webhook_verification(provider, ctx, raw, order.order_id, "warehouses")
+
 __all__ = [
     "DEFAULT_NOW",
     "CreditProviderContract",
@@ -662,5 +793,7 @@ __all__ = [
     "NotificationScenarios",
     "PaymentsProviderContract",
     "PaymentsScenarios",
+    "WarehouseProviderContract",
+    "WarehouseScenarios",
     "check_webhook_verification",
 ]

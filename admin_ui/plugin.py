@@ -20,13 +20,14 @@ STATIC = HERE / "static"
 def pawpay_route_handlers() -> list[object]:
     from litestar.static_files import create_static_files_router
 
-    from pawpay.admin_ui.pages import api_keys, audit, auth, home, ops, staff
+    from pawpay.admin_ui.pages import api_keys, audit, auth, home, ops, providers, staff
 
     return [
         auth.login_form, auth.login_submit, auth.logout, auth.switch_locale,
         home.admin_dashboard, home.ops_dashboard,
         audit.admin_audit, audit.ops_audit,
         staff.StaffPages, api_keys.ApiKeyPages, ops.StorePages, ops.OperatorPages,
+        providers.ProviderSettingsPages, providers.ProviderOverviewPages,
         create_static_files_router(path=STATIC_PATH, directories=[STATIC], name="admin_ui_static",
                                    opt={"auth": "public"}, include_in_schema=False),
     ]
@@ -52,11 +53,13 @@ def pawpay_admin_nav(area: str) -> list[NavItem]:
             NavItem(N_("Audit log"), "/admin/audit", frozenset({MANAGER, FINANCE}), order=900),
             NavItem(N_("Staff"), "/admin/staff", frozenset({MANAGER}), order=910),
             NavItem(N_("API keys"), "/admin/api-keys", frozenset({MANAGER}), order=920),
+            NavItem(N_("Providers"), "/admin/settings/providers", frozenset({MANAGER}), order=930),
         ]
     if area == "ops":
         return [
             NavItem(N_("Overview"), "/ops", order=0),
             NavItem(N_("Stores"), "/ops/stores", order=10),
+            NavItem(N_("Providers"), "/ops/providers", order=20),
             NavItem(N_("Audit log"), "/ops/audit", order=900),
             NavItem(N_("Operators"), "/ops/operators", frozenset({OPS_ADMIN}), order=910),
         ]

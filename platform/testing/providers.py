@@ -44,9 +44,15 @@ from pawpay.platform.hooks import (
     BusinessCheck,
     Capability,
     ChargeRequest,
+    ClientAction,
     CreditDecision,
     CreditOutcome,
     CreditProvider,
+    Evidence,
+    EvidenceKind,
+    FaceCheckRequest,
+    IdentityProvider,
+    IdentitySession,
     MiniProgramMessage,
     NotificationProvider,
     OrderLine,
@@ -61,9 +67,12 @@ from pawpay.platform.hooks import (
     ProviderStatus,
     RailLimits,
     RawWebhook,
+    RealNameCheck,
     Receiver,
     RefundRequest,
     ShipmentInfo,
+    Signer,
+    SignFlowRequest,
     SmsMessage,
     WarehouseProvider,
     WebhookAck,
@@ -785,10 +794,151 @@ class WarehouseProviderContract(_ProviderContract):
             raw = await _webhook_of(scenarios.make_webhook(provider, ctx, order.order_id))
         await check_webhook_verification(provider, ctx, raw, order.order_id, "warehouses")
 
+
+# --- identity --------------------------------------------------------------------------------
+
+CompleteFlow = Callable[[Any, ProviderContext[Any], IdentitySession], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class IdentityScenarios:
+    """Inputs for :class:`IdentityProviderContract`.
+
+    Attributes:
+        person: ``(name, id_number, mobile)`` who passes real-name and face checks and signs.
+        mismatched_person: one whose name and ID number do not match; ``None`` skips that test.
+        complete: ``(provider, ctx, session) -> None`` (or an awaitable): make the person finish
+            the started face check or sign flow (the sandbox page, a faked vendor's callback);
+            ``None`` skips the tests that need a completed flow.
+        make_webhook: ``(provider, ctx, flow_id) -> RawWebhook`` (or an awaitable), a validly
+            signed webhook about a completed sign flow; ``None`` skips that test.
+    """
+
+    person: tuple[str, str, str] = ("张三", "110101199001015503", "13812345678")
+    mismatched_person: tuple[str, str, str] | None = None
+    complete: CompleteFlow | None = None
+    make_webhook: WebhookFactory | None = None
+
+
+class IdentityProviderContract(_ProviderContract):
+    """The contract suite for ``identity`` providers."""
+
+    protocol = IdentityProvider
+
+    @pytest.fixture
+    def scenarios(self) -> IdentityScenarios:
+        return IdentityScenarios()
+
+    @pytest.fixture
+    def sign_request(self, scenarios: IdentityScenarios) -> SignFlowRequest:
+        name, id_number, mobile = scenarios.person
+        return SignFlowRequest(
+            flow_id=_new_id("flow"), document_name="领养协议.pdf",
+            document_pdf=b"%PDF-1.4\n% contract suite\n%%EOF\n",
+            signers=(Signer("person", name, id_number, mobile), Signer("organisation", "宠物店有限公司")),
+            return_url="https://example.invalid/signed",
+        )
+
+    @staticmethod
+    async def _complete(scenarios: IdentityScenarios, provider: Any, ctx: ProviderContext[Any],
+                        session: IdentitySession) -> None:
+        assert scenarios.complete is not None
+        done = scenarios.complete(provider, ctx, session)
+        if hasattr(done, "__await__"):
+            await done
+
+    async def test_real_name_checks(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: IdentityScenarios
+    ) -> None:
+        name, id_number, mobile = scenarios.person
+        result = await provider.verify_real_name(ctx, RealNameCheck(_new_id("rn"), name, id_number, mobile))
+        assert isinstance(result, ProviderResult)
+        assert result.status is ProviderStatus.SUCCEEDED, result
+        assert id_number not in repr(result)
+        if scenarios.mismatched_person is not None:
+            other = RealNameCheck(_new_id("rn"), *scenarios.mismatched_person)
+            refused = await provider.verify_real_name(ctx, other)
+            assert refused.status is ProviderStatus.FAILED
+            assert refused.error_code
+
+    async def test_a_face_check_starts_once_and_completes(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: IdentityScenarios
+    ) -> None:
+        if Capability.FACE_CHECK not in provider.capabilities:
+            pytest.skip("no FACE_CHECK capability")
+        name, id_number, _ = scenarios.person
+        request = FaceCheckRequest(_new_id("face"), name, id_number, "https://example.invalid/back")
+        session = await provider.start_face_check(ctx, request)
+        assert isinstance(session, IdentitySession)
+        assert session.result.status in {ProviderStatus.PENDING, ProviderStatus.SUCCEEDED}
+        if session.result.status is ProviderStatus.PENDING:
+            assert isinstance(session.action, ClientAction)
+        again = await provider.start_face_check(ctx, request)
+        assert (again.result.provider_reference, again.action) == (session.result.provider_reference, session.action)
+        if scenarios.complete is None:
+            return
+        await self._complete(scenarios, provider, ctx, session)
+        assert (await provider.query_face_check(ctx, request.check_id)).status is ProviderStatus.SUCCEEDED
+
+    async def test_a_sign_flow_yields_evidence_once_signed(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: IdentityScenarios, sign_request: SignFlowRequest
+    ) -> None:
+        if Capability.E_SIGN not in provider.capabilities:
+            pytest.skip("no E_SIGN capability")
+        session = await provider.start_sign_flow(ctx, sign_request)
+        assert session.result.status is ProviderStatus.PENDING
+        assert isinstance(session.action, ClientAction)
+        again = await provider.start_sign_flow(ctx, sign_request)
+        assert (again.result.provider_reference, again.action) == (session.result.provider_reference, session.action)
+        assert (await provider.query_sign_flow(ctx, sign_request.flow_id)).status is not ProviderStatus.SUCCEEDED
+        assert list(await provider.download_evidence(ctx, sign_request.flow_id)) == []
+        if scenarios.complete is None:
+            return
+        await self._complete(scenarios, provider, ctx, session)
+        assert (await provider.query_sign_flow(ctx, sign_request.flow_id)).status is ProviderStatus.SUCCEEDED
+        evidence = list(await provider.download_evidence(ctx, sign_request.flow_id))
+        assert all(isinstance(e, Evidence) and e.content for e in evidence)
+        assert EvidenceKind.SIGNED_DOCUMENT in {e.kind for e in evidence}
+        id_number = scenarios.person[1].encode()
+        assert not any(id_number in e.content or id_number.decode() in repr(e.raw) for e in evidence)
+
+    async def test_unknown_flows_are_not_submitted(self, provider: Any, ctx: ProviderContext[Any]) -> None:
+        for query in (provider.query_face_check, provider.query_sign_flow):
+            result = await query(ctx, _new_id("x"))
+            assert result.status is ProviderStatus.NOT_SUBMITTED
+            assert result.error_code
+
+    async def test_another_tenant_cannot_see_the_flow(
+        self, provider: Any, make_ctx: Callable[[], ProviderContext[Any]], scenarios: IdentityScenarios,
+        sign_request: SignFlowRequest,
+    ) -> None:
+        if Capability.E_SIGN not in provider.capabilities:
+            pytest.skip("no E_SIGN capability")
+        ctx_a, ctx_b = make_ctx(), make_ctx()
+        session = await provider.start_sign_flow(ctx_a, sign_request)
+        if scenarios.complete is not None:
+            await self._complete(scenarios, provider, ctx_a, session)
+        assert (await provider.query_sign_flow(ctx_b, sign_request.flow_id)).status is ProviderStatus.NOT_SUBMITTED
+        assert list(await provider.download_evidence(ctx_b, sign_request.flow_id)) == []
+
+    async def test_webhooks_are_verified(
+        self, provider: Any, ctx: ProviderContext[Any], scenarios: IdentityScenarios, sign_request: SignFlowRequest
+    ) -> None:
+        if Capability.WEBHOOKS not in provider.capabilities:
+            pytest.skip("no WEBHOOKS capability")
+        raw = None
+        if scenarios.make_webhook is not None and scenarios.complete is not None:
+            session = await provider.start_sign_flow(ctx, sign_request)
+            await self._complete(scenarios, provider, ctx, session)
+            raw = await _webhook_of(scenarios.make_webhook(provider, ctx, sign_request.flow_id))
+        await check_webhook_verification(provider, ctx, raw, sign_request.flow_id, "identity")
+
 __all__ = [
     "DEFAULT_NOW",
     "CreditProviderContract",
     "CreditScenarios",
+    "IdentityProviderContract",
+    "IdentityScenarios",
     "NotificationProviderContract",
     "NotificationScenarios",
     "PaymentsProviderContract",

@@ -1,0 +1,1 @@
+"""Built-in identity providers, each a plugin registered through the ``pawpay`` entry-point group."""

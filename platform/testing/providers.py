@@ -40,6 +40,7 @@ from typing import Any
 import pytest
 
 from pawpay.platform.hooks import (
+    AdvanceRequest,
     AgreementRequest,
     BusinessCheck,
     Capability,
@@ -51,6 +52,7 @@ from pawpay.platform.hooks import (
     Evidence,
     EvidenceKind,
     FaceCheckRequest,
+    FinancingProvider,
     IdentityProvider,
     IdentitySession,
     MiniProgramMessage,
@@ -74,6 +76,7 @@ from pawpay.platform.hooks import (
     Signer,
     SignFlowRequest,
     SmsMessage,
+    SplitReceiver,
     WarehouseProvider,
     WebhookAck,
     WebhookRejected,
@@ -933,10 +936,114 @@ class IdentityProviderContract(_ProviderContract):
             raw = await _webhook_of(scenarios.make_webhook(provider, ctx, sign_request.flow_id))
         await check_webhook_verification(provider, ctx, raw, sign_request.flow_id, "identity")
 
+
+# --- financing -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class FinancingScenarios:
+    """Inputs for :class:`FinancingProviderContract`.
+
+    Attributes:
+        amount_fen: an advance the partner pays at once (``SUCCEEDED``).
+        contract_total_fen: the contract's remaining total it is secured on.
+        installments_left: installments still to collect.
+        declining_amount_fen: an advance the partner declines; ``None`` skips that test.
+        payouts: ``(provider, tenant_id) -> int``, how many advances the (fake) partner paid for
+            the tenant; ``None`` skips the "never paid twice" count.
+    """
+
+    amount_fen: int = 50_000
+    contract_total_fen: int = 118_800
+    installments_left: int = 12
+    declining_amount_fen: int | None = None
+    payouts: Callable[[Any, str], int] | None = None
+
+
+class FinancingProviderContract(_ProviderContract):
+    """The contract suite for ``financing`` providers."""
+
+    protocol = FinancingProvider
+
+    @pytest.fixture
+    def scenarios(self) -> FinancingScenarios:
+        return FinancingScenarios()
+
+    @pytest.fixture
+    def advance_request(self, scenarios: FinancingScenarios, ctx: ProviderContext[Any]) -> AdvanceRequest:
+        return AdvanceRequest(
+            advance_id=_new_id("adv"), contract_id=_new_id("con"), amount_fen=scenarios.amount_fen,
+            contract_total_fen=scenarios.contract_total_fen, installments_left=scenarios.installments_left,
+            last_installment_on=ctx.now().date() + timedelta(days=31 * scenarios.installments_left),
+        )
+
+    async def test_an_advance_is_paid_and_query_agrees(
+        self, provider: Any, ctx: ProviderContext[Any], advance_request: AdvanceRequest
+    ) -> None:
+        result = await provider.request_advance(ctx, advance_request)
+        assert isinstance(result, ProviderResult)
+        assert result.status is ProviderStatus.SUCCEEDED, result
+        assert result.provider_reference
+        queried = await provider.query_advance(ctx, advance_request.advance_id)
+        assert (queried.status, queried.provider_reference) == (result.status, result.provider_reference)
+
+    async def test_the_same_advance_id_pays_once(
+        self, provider: Any, ctx: ProviderContext[Any], advance_request: AdvanceRequest,
+        scenarios: FinancingScenarios,
+    ) -> None:
+        first = await provider.request_advance(ctx, advance_request)
+        again = await provider.request_advance(ctx, advance_request)
+        assert (again.status, again.provider_reference) == (first.status, first.provider_reference)
+        if scenarios.payouts is not None:
+            assert scenarios.payouts(provider, ctx.tenant_id) == 1
+        changed = dataclasses.replace(advance_request, amount_fen=advance_request.amount_fen - 100)
+        with pytest.raises(ProviderError) as raised:
+            await provider.request_advance(ctx, changed)
+        assert raised.value.code == "IDEMPOTENCY_MISMATCH"
+
+    async def test_a_decline_is_a_value_with_a_code(
+        self, provider: Any, ctx: ProviderContext[Any], advance_request: AdvanceRequest,
+        scenarios: FinancingScenarios,
+    ) -> None:
+        if scenarios.declining_amount_fen is None:
+            pytest.skip("the provider declared no declining amount")
+        declined = await provider.request_advance(ctx, dataclasses.replace(
+            advance_request, amount_fen=scenarios.declining_amount_fen))
+        assert declined.status is ProviderStatus.FAILED
+        assert declined.error_code
+
+    async def test_an_unknown_advance_is_not_submitted(self, provider: Any, ctx: ProviderContext[Any]) -> None:
+        result = await provider.query_advance(ctx, _new_id("adv"))
+        assert result.status is ProviderStatus.NOT_SUBMITTED
+        assert result.error_code
+
+    async def test_the_repayment_receiver_is_a_split_of_integer_fen(
+        self, provider: Any, ctx: ProviderContext[Any], advance_request: AdvanceRequest
+    ) -> None:
+        await provider.request_advance(ctx, advance_request)
+        receiver = await provider.repayment_receiver(ctx, advance_request.advance_id, 9_900)
+        assert isinstance(receiver, SplitReceiver)
+        assert type(receiver.amount_fen) is int
+        assert receiver.amount_fen == 9_900
+        assert receiver.account
+
+    async def test_another_tenant_cannot_see_or_repay_the_advance(
+        self, provider: Any, make_ctx: Callable[[], ProviderContext[Any]], advance_request: AdvanceRequest
+    ) -> None:
+        ctx_a, ctx_b = make_ctx(), make_ctx()
+        paid = await provider.request_advance(ctx_a, advance_request)
+        assert paid.status is ProviderStatus.SUCCEEDED
+        assert (await provider.query_advance(ctx_b, advance_request.advance_id)).status is (
+            ProviderStatus.NOT_SUBMITTED)
+        with pytest.raises(ProviderError):
+            await provider.repayment_receiver(ctx_b, advance_request.advance_id, 9_900)
+
 __all__ = [
     "DEFAULT_NOW",
     "CreditProviderContract",
     "CreditScenarios",
+    "FinancingProviderContract",
+    "FinancingScenarios",
     "IdentityProviderContract",
     "IdentityScenarios",
     "NotificationProviderContract",

@@ -191,3 +191,12 @@ async def test_adulthood_is_judged_on_the_store_clock(
     sandbox: SandboxCredit, id_number: str, decision: CreditDecision
 ) -> None:
     assert (await sandbox.check_person(_ctx(), _person(id_number))).decision is decision
+
+
+async def test_the_sandbox_needs_no_settings() -> None:
+    # The platform falls back to a settings-free sandbox for a store that chose nothing.
+    catalog = build_plugin_manager(load_entry_points=False, extra_plugins=[plugin]).providers()
+    configured = catalog.create("credit", "sandbox", {})
+    assert isinstance(configured.config, SandboxCreditConfig)
+    ctx = configured.context(tenant_id=str(uuid.uuid4()), test_mode=True, clock_now=lambda: DEFAULT_NOW)
+    assert (await configured.provider.test_connection(ctx)).status is ProviderStatus.SUCCEEDED

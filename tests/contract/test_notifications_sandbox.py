@@ -156,3 +156,12 @@ def test_the_plugin_registers_the_sandbox() -> None:
     catalog = build_plugin_manager(load_entry_points=False, extra_plugins=[plugin]).providers()
     assert isinstance(catalog.get("notifications", "sandbox").provider, SandboxNotifier)
     assert isinstance(catalog.create("notifications", "sandbox", CONFIG).config, SandboxNotifierConfig)
+
+
+async def test_the_sandbox_needs_no_settings() -> None:
+    # The platform falls back to a settings-free sandbox for a store that chose nothing.
+    catalog = build_plugin_manager(load_entry_points=False, extra_plugins=[plugin]).providers()
+    configured = catalog.create("notifications", "sandbox", {})
+    assert isinstance(configured.config, SandboxNotifierConfig)
+    ctx = configured.context(tenant_id=str(uuid.uuid4()), test_mode=True, clock_now=lambda: DEFAULT_NOW)
+    assert (await configured.provider.test_connection(ctx)).status is ProviderStatus.SUCCEEDED

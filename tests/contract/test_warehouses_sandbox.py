@@ -196,3 +196,12 @@ def test_the_plugin_registers_the_sandbox() -> None:
     catalog = build_plugin_manager(load_entry_points=False, extra_plugins=[plugin]).providers()
     assert isinstance(catalog.get("warehouses", "sandbox").provider, SandboxWarehouse)
     assert isinstance(catalog.create("warehouses", "sandbox", CONFIG).config, SandboxWarehouseConfig)
+
+
+async def test_the_sandbox_needs_no_settings() -> None:
+    # The platform falls back to a settings-free sandbox for a store that chose nothing.
+    catalog = build_plugin_manager(load_entry_points=False, extra_plugins=[plugin]).providers()
+    configured = catalog.create("warehouses", "sandbox", {})
+    assert isinstance(configured.config, SandboxWarehouseConfig)
+    ctx = configured.context(tenant_id=str(uuid.uuid4()), test_mode=True, clock_now=lambda: DEFAULT_NOW)
+    assert (await configured.provider.test_connection(ctx)).status is ProviderStatus.SUCCEEDED

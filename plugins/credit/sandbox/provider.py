@@ -98,16 +98,24 @@ SIGNATURE_HEADER = "x-sandbox-signature"
 TIMESTAMP_HEADER = "x-sandbox-timestamp"
 
 
+# Every setting has a default so a store gets this sandbox without entering anything (the
+# platform falls back to a settings-free sandbox). The default secret is public: a store that
+# wants forged sandbox webhooks refused enters its own.
+SANDBOX_SECRET = pydantic.SecretStr("pawpay-sandbox-public-secret")
+
+
 class SandboxCreditConfig(ProviderConfig):
     """A store's sandbox credit settings."""
 
     merchant_id: str = pydantic.Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+        default="sandbox", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
         description="The store's sandbox merchant id (any value; see the docs for scripted ones).",
     )
-    api_key: pydantic.SecretStr = pydantic.Field(min_length=16, description="The sandbox API key.")
+    api_key: pydantic.SecretStr = pydantic.Field(
+        default=SANDBOX_SECRET, min_length=16, description="The sandbox API key.",
+    )
     webhook_secret: pydantic.SecretStr = pydantic.Field(
-        min_length=16, description="Shared secret that signs the sandbox's webhooks.",
+        default=SANDBOX_SECRET, min_length=16, description="Shared secret that signs the sandbox's webhooks.",
     )
 
 

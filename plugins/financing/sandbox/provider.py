@@ -68,14 +68,22 @@ MIN_INSTALLMENTS_LEFT = 3
 _LOCAL = ZoneInfo("Asia/Shanghai")
 
 
+# Every setting has a default so a store gets this sandbox without entering anything (the
+# platform falls back to a settings-free sandbox). The default secret is public: a store that
+# wants forged sandbox webhooks refused enters its own.
+SANDBOX_SECRET = pydantic.SecretStr("pawpay-sandbox-public-secret")
+
+
 class SandboxFinancingConfig(ProviderConfig):
     """A store's sandbox financing settings."""
 
     partner_id: str = pydantic.Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+        default="sandbox", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
         description="The store's id at the sandbox partner (any value; see the docs for scripted ones).",
     )
-    api_key: pydantic.SecretStr = pydantic.Field(min_length=16, description="The sandbox partner's API key.")
+    api_key: pydantic.SecretStr = pydantic.Field(
+        default=SANDBOX_SECRET, min_length=16, description="The sandbox partner's API key.",
+    )
     partner_account: str = pydantic.Field(
         default="sbx_financing_partner", min_length=1, max_length=64,
         description="The partner's split-receiver account repayments go to.",

@@ -95,18 +95,24 @@ _TIMEOUT = ("超时", "TIMEOUT")
 _DECLINE = ("拒签", "DECLINE")
 
 
+# Every setting has a default so a store gets this sandbox without entering anything (the
+# platform falls back to a settings-free sandbox). The default secret is public: a store that
+# wants forged sandbox webhooks refused enters its own.
+SANDBOX_SECRET = pydantic.SecretStr("pawpay-sandbox-public-secret")
+
+
 class SandboxIdentityConfig(ProviderConfig):
     """A store's sandbox identity settings."""
 
     app_id: str = pydantic.Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+        default="sandbox", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
         description="The sandbox app id (any value; see the docs for scripted ones).",
     )
     app_secret: pydantic.SecretStr = pydantic.Field(
-        min_length=16, description="The sandbox app secret; also seals the evidence vouchers.",
+        default=SANDBOX_SECRET, min_length=16, description="The sandbox app secret; also seals the evidence vouchers.",
     )
     webhook_secret: pydantic.SecretStr = pydantic.Field(
-        min_length=16, description="Shared secret that signs the sandbox's webhooks.",
+        default=SANDBOX_SECRET, min_length=16, description="Shared secret that signs the sandbox's webhooks.",
     )
     page_base_url: str = pydantic.Field(
         default="http://localhost:8000/sandbox/identity", pattern=r"^https?://",

@@ -73,15 +73,25 @@ UNAPPROVED_TEMPLATE = "SMS_UNAPPROVED"
 UNSUBSCRIBED_OPENID_PREFIX = "sbx_unsubscribed"
 
 
+# Every setting has a default so a store gets this sandbox without entering anything (the
+# platform falls back to a settings-free sandbox). The default secret is public: a store that
+# wants forged sandbox webhooks refused enters its own.
+SANDBOX_SECRET = pydantic.SecretStr("pawpay-sandbox-public-secret")
+
+
 class SandboxNotifierConfig(ProviderConfig):
     """A store's sandbox notifier settings (shaped like Aliyun SMS's)."""
 
     access_key_id: str = pydantic.Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+        default="sandbox", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
         description="The sandbox access key id (any value; see the docs for scripted ones).",
     )
-    access_key_secret: pydantic.SecretStr = pydantic.Field(min_length=16, description="The sandbox access key secret.")
-    sign_name: str = pydantic.Field(min_length=2, max_length=12, description="The SMS signature shown as 【…】.")
+    access_key_secret: pydantic.SecretStr = pydantic.Field(
+        default=SANDBOX_SECRET, min_length=16, description="The sandbox access key secret.",
+    )
+    sign_name: str = pydantic.Field(
+        default="沙盒宠物店", min_length=2, max_length=12, description="The SMS signature shown as 【…】.",
+    )
 
 
 _Ctx = ProviderContext[SandboxNotifierConfig]

@@ -107,16 +107,24 @@ REFUSED_JOURNEY: tuple[_Step, ...] = (
 _JOURNEYS = {"91": LOST_JOURNEY, "92": REFUSED_JOURNEY}
 
 
+# Every setting has a default so a store gets this sandbox without entering anything (the
+# platform falls back to a settings-free sandbox). The default secret is public: a store that
+# wants forged sandbox webhooks refused enters its own.
+SANDBOX_SECRET = pydantic.SecretStr("pawpay-sandbox-public-secret")
+
+
 class SandboxWarehouseConfig(ProviderConfig):
     """A store's sandbox warehouse settings."""
 
     app_key: str = pydantic.Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+        default="sandbox", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
         description="The sandbox WMS app key (any value; see the docs for scripted ones).",
     )
-    app_secret: pydantic.SecretStr = pydantic.Field(min_length=16, description="The sandbox WMS app secret.")
+    app_secret: pydantic.SecretStr = pydantic.Field(
+        default=SANDBOX_SECRET, min_length=16, description="The sandbox WMS app secret.",
+    )
     webhook_secret: pydantic.SecretStr = pydantic.Field(
-        min_length=16, description="Shared secret that signs the sandbox's tracking webhooks.",
+        default=SANDBOX_SECRET, min_length=16, description="Shared secret that signs the sandbox's tracking webhooks.",
     )
     warehouse_city: str = pydantic.Field(default="嘉兴", max_length=20, description="Shown in tracking events.")
 

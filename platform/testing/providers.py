@@ -23,6 +23,12 @@ scripted inputs)::
         def scenarios(self):
             return PaymentsScenarios(succeeding_amount_fen=9900, declining_amount_fen=9901)
 
+The other categories have suites of the same shape: :class:`CreditProviderContract`,
+:class:`NotificationProviderContract`, :class:`WarehouseProviderContract`,
+:class:`IdentityProviderContract` and :class:`FinancingProviderContract`, each with a
+``...Scenarios`` dataclass for the ``scenarios`` fixture; :func:`check_webhook_verification` holds
+the webhook checks they share.
+
 Every test is ``async``: run pytest with ``asyncio_mode = "auto"`` (pytest-asyncio). No database
 is needed. The suite checks the contract's rules, not a vendor's business logic: result types and
 the five statuses, idempotency on ``attempt_id``, tenant isolation, integer fen, sane rail limits,

@@ -204,7 +204,7 @@ def _account_result(account: Obj) -> ProviderResult:
            "disabled_reason": requirements.get("disabled_reason")}
     if str(requirements.get("disabled_reason") or "").startswith("rejected"):
         return _result(ProviderStatus.FAILED, reference=account["id"], code="APPLICATION_REJECTED", **raw)
-    status = webhooks._account_status(account)
+    status = webhooks.account_status(account)
     return _result(status, reference=account["id"], **raw)
 
 
@@ -535,7 +535,7 @@ class StripePayments:
                     options={"idempotency_key": key}))
             except stripe.StripeError as exc:
                 return _error_result(exc, sent_as=key)
-        status = webhooks._refund_status(refund)
+        status = webhooks.refund_status(refund)
         code = None
         if status is ProviderStatus.FAILED:
             code = str(refund.get("failure_reason") or "REFUND_FAILED").upper()

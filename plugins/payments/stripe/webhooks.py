@@ -87,7 +87,7 @@ def verify(ctx: ProviderContext[StripePaymentsConfig], raw: RawWebhook) -> Mappi
     return event
 
 
-def _account_status(account: Mapping[str, Any]) -> ProviderStatus:
+def account_status(account: Mapping[str, Any]) -> ProviderStatus:
     if account.get("charges_enabled") and account.get("payouts_enabled"):
         return ProviderStatus.SUCCEEDED
     return ProviderStatus.PENDING
@@ -98,7 +98,7 @@ def _payment_error_code(obj: Mapping[str, Any]) -> str:
     return str(error.get("decline_code") or error.get("code") or "payment_failed").upper()
 
 
-def _refund_status(refund: Mapping[str, Any]) -> ProviderStatus:
+def refund_status(refund: Mapping[str, Any]) -> ProviderStatus:
     return {"succeeded": ProviderStatus.SUCCEEDED, "pending": ProviderStatus.PENDING,
             "requires_action": ProviderStatus.PENDING}.get(str(refund.get("status")), ProviderStatus.FAILED)
 
@@ -109,10 +109,10 @@ _PARSERS: Mapping[str, _Parser] = {
     "payment_intent.succeeded": ("charge.succeeded", META_ATTEMPT, lambda o: ProviderStatus.SUCCEEDED, "amount"),
     "payment_intent.payment_failed": ("charge.failed", META_ATTEMPT, lambda o: ProviderStatus.FAILED, "amount"),
     "charge.refunded": ("charge.refunded", META_ATTEMPT, lambda o: ProviderStatus.SUCCEEDED, "amount_refunded"),
-    "refund.updated": ("refund.updated", META_REFUND, _refund_status, "amount"),
+    "refund.updated": ("refund.updated", META_REFUND, refund_status, "amount"),
     "setup_intent.succeeded": ("agreement.signed", META_AGREEMENT, lambda o: ProviderStatus.SUCCEEDED, None),
     "setup_intent.setup_failed": ("agreement.failed", META_AGREEMENT, lambda o: ProviderStatus.FAILED, None),
-    "account.updated": ("sub_merchant.updated", META_APPLICATION, _account_status, None),
+    "account.updated": ("sub_merchant.updated", META_APPLICATION, account_status, None),
 }
 
 

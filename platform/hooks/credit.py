@@ -17,6 +17,7 @@ from pawpay.platform.hooks.providers import (
     ProviderContext,
     ProviderResult,
     RawWebhook,
+    WebhookAck,
     WebhookEvent,
     check_fen,
 )
@@ -115,6 +116,15 @@ class CreditProvider(Protocol):
 
     async def verify_webhook(self, ctx: ProviderContext[Any], raw: RawWebhook) -> Sequence[WebhookEvent]:
         """Verify and parse a webhook (raises ``WebhookRejected``). .. versionadded:: 1"""
+        ...
+
+    def webhook_ack(self, ok: bool) -> WebhookAck:
+        """The reply the vendor expects for an accepted (``ok``) or rejected webhook.
+
+        Called by the webhook endpoint after persisting the raw request (capability ``WEBHOOKS``).
+
+        .. versionadded:: 1
+        """
         ...
 
 

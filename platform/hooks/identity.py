@@ -18,6 +18,7 @@ from pawpay.platform.hooks.providers import (
     ProviderContext,
     ProviderResult,
     RawWebhook,
+    WebhookAck,
     WebhookEvent,
 )
 
@@ -152,6 +153,15 @@ class IdentityProvider(Protocol):
 
     async def verify_webhook(self, ctx: ProviderContext[Any], raw: RawWebhook) -> Sequence[WebhookEvent]:
         """Verify and parse a webhook (raises ``WebhookRejected``). .. versionadded:: 1"""
+        ...
+
+    def webhook_ack(self, ok: bool) -> WebhookAck:
+        """The reply the vendor expects for an accepted (``ok``) or rejected webhook.
+
+        Called by the webhook endpoint after persisting the raw request (capability ``WEBHOOKS``).
+
+        .. versionadded:: 1
+        """
         ...
 
 

@@ -14,6 +14,7 @@ from pawpay.platform.hooks.providers import (
     ProviderContext,
     ProviderResult,
     RawWebhook,
+    WebhookAck,
     WebhookEvent,
 )
 
@@ -133,6 +134,16 @@ class WarehouseProvider(Protocol):
 
     async def verify_webhook(self, ctx: ProviderContext[Any], raw: RawWebhook) -> Sequence[WebhookEvent]:
         """Verify and parse a shipped/tracking webhook (raises ``WebhookRejected``). .. versionadded:: 1"""
+        ...
+
+    def webhook_ack(self, ok: bool) -> WebhookAck:
+        """The reply the vendor expects for an accepted (``ok``) or rejected webhook (Kuaidi100:
+        ``{"result":true,"returnCode":"200","message":"成功"}``).
+
+        Called by the webhook endpoint after persisting the raw request (capability ``WEBHOOKS``).
+
+        .. versionadded:: 1
+        """
         ...
 
 

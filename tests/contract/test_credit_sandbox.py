@@ -15,6 +15,7 @@ from pawpay.platform.hooks import (
     ProviderCatalog,
     ProviderContext,
     ProviderError,
+    ProviderRegistrationError,
     ProviderStatus,
     WebhookRejected,
 )
@@ -200,3 +201,13 @@ async def test_the_sandbox_needs_no_settings() -> None:
     assert isinstance(configured.config, SandboxCreditConfig)
     ctx = configured.context(tenant_id=str(uuid.uuid4()), test_mode=True, clock_now=lambda: DEFAULT_NOW)
     assert (await configured.provider.test_connection(ctx)).status is ProviderStatus.SUCCEEDED
+
+
+
+def test_the_protocol_requires_a_webhook_ack() -> None:
+    # The webhook endpoint answers with the provider's own reply, so the contract asks for it.
+    without_ack = type("WithoutAck", (), {k: v for k, v in vars(SandboxCredit).items()
+                                           if k not in ("webhook_ack", "__slots__", "__dict__", "__weakref__")})
+    assert not hasattr(without_ack(), "webhook_ack")
+    with pytest.raises(ProviderRegistrationError, match="webhook_ack"):
+        ProviderCatalog().add("credit", "no_ack", without_ack)

@@ -15,8 +15,10 @@ from pawpay.platform.hooks import (
     EvidenceKind,
     FaceCheckRequest,
     IdentitySession,
+    ProviderCatalog,
     ProviderContext,
     ProviderError,
+    ProviderRegistrationError,
     ProviderStatus,
     RealNameCheck,
     Signer,
@@ -245,3 +247,13 @@ async def test_the_sandbox_needs_no_settings() -> None:
     assert isinstance(configured.config, SandboxIdentityConfig)
     ctx = configured.context(tenant_id=str(uuid.uuid4()), test_mode=True, clock_now=lambda: DEFAULT_NOW)
     assert (await configured.provider.test_connection(ctx)).status is ProviderStatus.SUCCEEDED
+
+
+
+def test_the_protocol_requires_a_webhook_ack() -> None:
+    # The webhook endpoint answers with the provider's own reply, so the contract asks for it.
+    without_ack = type("WithoutAck", (), {k: v for k, v in vars(SandboxIdentity).items()
+                                           if k not in ("webhook_ack", "__slots__", "__dict__", "__weakref__")})
+    assert not hasattr(without_ack(), "webhook_ack")
+    with pytest.raises(ProviderRegistrationError, match="webhook_ack"):
+        ProviderCatalog().add("identity", "no_ack", without_ack)

@@ -255,3 +255,24 @@ async def test_query_failures_are_unknown_not_not_found(
     fake.fail_next.append(httpx.ConnectError("down"))
     result = await provider.query_charge(make_ctx(), "att-1")
     assert (result.status, result.error_code) == (ProviderStatus.UNKNOWN, "QUERY_FAILED")
+
+
+async def test_platform_ids_are_quoted_in_search_queries(
+    provider: StripePayments, fake: Any, make_ctx: MakeCtx,
+) -> None:
+    ctx = make_ctx()
+    sneaky = "att' OR metadata['pawpay_tenant_id']:'other"
+    assert (await provider.query_charge(ctx, sneaky)).error_code == "NOT_FOUND"
+    [sent] = fake.requests
+    query = sent.url.params["query"]
+    assert query == (f"metadata['pawpay_tenant_id']:'{ctx.tenant_id}' AND "
+                     "metadata['pawpay_attempt_id']:'att\\' OR metadata[\\'pawpay_tenant_id\\']:\\'other'")
+
+
+def test_every_call_has_explicit_timeouts(make_ctx: MakeCtx) -> None:
+    from pawpay.plugins.payments.stripe.client import HttpxStripeClient, default_http_client
+
+    client = default_http_client(make_ctx(request_timeout_seconds=12).config)
+    assert isinstance(client, HttpxStripeClient)
+    timeout = client._client.timeout
+    assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (5.0, 12.0, 12.0, 12.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -211,3 +211,10 @@ def test_the_protocol_requires_a_webhook_ack() -> None:
     assert not hasattr(without_ack(), "webhook_ack")
     with pytest.raises(ProviderRegistrationError, match="webhook_ack"):
         ProviderCatalog().add("credit", "no_ack", without_ack)
+
+
+async def test_age_is_counted_on_the_beijing_date(sandbox: SandboxCredit) -> None:
+    # 2026-03-09 17:00 UTC is already 2026-03-10 01:00 in Beijing: the 18th birthday has come.
+    late_evening_utc = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)
+    outcome = await sandbox.check_person(_ctx(late_evening_utc), _person("110101200803105503"))
+    assert outcome.decision is CreditDecision.PASS

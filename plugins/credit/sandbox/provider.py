@@ -24,7 +24,8 @@ sequence code          outcome
 anything else          score 700: ``PASS``
 =====================  ========================================================================
 
-Before the score, a person whose birth date makes them under 18 on the store's clock gets
+Before the score, a person whose birth date makes them under 18 on the store's clock (Beijing
+date) gets
 decision ``FAIL`` reason ``UNDERAGE``; an ID number that is not 18 characters with a valid
 birth date is ``FAILED`` ``INVALID_ID_NUMBER`` (the check could not be run).
 Example: ``110101199001015503`` passes, ``110101199001015203`` is conditional,
@@ -68,6 +69,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import pydantic
 
@@ -89,6 +91,7 @@ from pawpay.platform.hooks import (
     WebhookRejected,
 )
 
+_LOCAL = ZoneInfo("Asia/Shanghai")
 PASS_SCORE = 550
 CONDITIONAL_SCORE = 500
 DEFAULT_SCORE = 700
@@ -214,7 +217,7 @@ class SandboxCredit:
             self._busy_once.add(key)
             return CreditOutcome(_result(ProviderStatus.NOT_SUBMITTED, "SYSTEM_BUSY", "retry the same check"))
         resolves_to: CreditOutcome | None = None
-        if _age_on(born, ctx.now().date()) < 18:
+        if _age_on(born, ctx.now().astimezone(_LOCAL).date()) < 18:  # age by the Beijing date
             outcome = _decided(reference, CreditDecision.FAIL, "UNDERAGE")
         elif script == "001":
             outcome = CreditOutcome(_result(ProviderStatus.PENDING, reference=reference))

@@ -7,6 +7,7 @@ test with HMAC-SHA256 as Stripe documents it, and verified by the provider's rea
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 import uuid
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 import respx
 
-from pawpay.platform.hooks import ProviderContext, RawWebhook
+from pawpay.platform.hooks import ChargeRequest, ProviderContext, ProviderStatus, RawWebhook
 from pawpay.platform.testing.providers import PaymentsProviderContract, PaymentsScenarios
 from pawpay.plugins.payments.stripe.provider import StripePayments
 
@@ -81,3 +82,29 @@ class TestStripePaymentsContract(PaymentsProviderContract):
             make_webhook=_webhook_for(fake_stripe),
             debits=lambda provider, tenant_id: fake_stripe.debits(tenant_id),
         )
+
+    # --- Stripe's own scenarios, on the suite's fixtures ------------------------------------------
+
+    async def test_authentication_required_is_a_failed_value(
+        self, provider: StripePayments, ctx: ProviderContext[Any], charge_request: ChargeRequest,
+    ) -> None:
+        result = await provider.charge(ctx, dataclasses.replace(charge_request, amount_fen=9903))
+        assert (result.status, result.error_code) == (ProviderStatus.FAILED, "AUTHENTICATION_REQUIRED")
+
+    async def test_a_timeout_is_unknown_until_the_query_resolves_it(
+        self, provider: StripePayments, ctx: ProviderContext[Any], charge_request: ChargeRequest, fake_stripe: Any,
+    ) -> None:
+        request = dataclasses.replace(charge_request, amount_fen=9905)
+        assert (await provider.charge(ctx, request)).status is ProviderStatus.UNKNOWN
+        assert (await provider.query_charge(ctx, request.attempt_id)).status is ProviderStatus.SUCCEEDED
+        assert (await provider.charge(ctx, request)).status is ProviderStatus.SUCCEEDED
+        assert fake_stripe.debits(ctx.tenant_id) == 1
+
+    async def test_a_replayed_webhook_is_the_same_event(
+        self, provider: StripePayments, ctx: ProviderContext[Any], charge_request: ChargeRequest, fake_stripe: Any,
+    ) -> None:
+        await provider.charge(ctx, charge_request)
+        raw = _webhook_for(fake_stripe)(provider, ctx, charge_request.attempt_id)
+        first, replayed = await provider.verify_webhook(ctx, raw), await provider.verify_webhook(ctx, raw)
+        assert [e.event_id for e in first] == [e.event_id for e in replayed]
+        assert first[0].status is ProviderStatus.SUCCEEDED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -218,3 +219,18 @@ async def test_age_is_counted_on_the_beijing_date(sandbox: SandboxCredit) -> Non
     late_evening_utc = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)
     outcome = await sandbox.check_person(_ctx(late_evening_utc), _person("110101200803105503"))
     assert outcome.decision is CreditDecision.PASS
+
+
+class _LeaksIdNumbers(SandboxCredit):
+    """A broken provider: echoes the ID number into the outcome's raw data."""
+
+    async def check_person(self, ctx: ProviderContext[SandboxCreditConfig], check: PersonCheck) -> Any:
+        outcome = await super().check_person(ctx, check)
+        return dataclasses.replace(outcome, raw={"id_number": check.id_number})
+
+
+async def test_the_suite_catches_a_provider_that_leaks_id_numbers() -> None:
+    suite = TestSandboxCreditContract()
+    with pytest.raises(AssertionError):
+        await suite.test_the_id_number_never_appears_in_the_outcome(
+            provider=_LeaksIdNumbers(), ctx=_ctx(), scenarios=CreditScenarios())

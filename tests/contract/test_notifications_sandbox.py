@@ -165,3 +165,20 @@ async def test_the_sandbox_needs_no_settings() -> None:
     assert isinstance(configured.config, SandboxNotifierConfig)
     ctx = configured.context(tenant_id=str(uuid.uuid4()), test_mode=True, clock_now=lambda: DEFAULT_NOW)
     assert (await configured.provider.test_connection(ctx)).status is ProviderStatus.SUCCEEDED
+
+
+class _SharedAcrossStores(SandboxNotifier):
+    """A broken provider: keys messages by message id alone, so stores see each other's."""
+
+    async def query_message(self, ctx: ProviderContext[SandboxNotifierConfig], message_id: str) -> Any:
+        for (_, mid), sent in self._sent.items():
+            if mid == message_id:
+                return sent.result
+        return await super().query_message(ctx, message_id)
+
+
+async def test_the_suite_catches_a_provider_that_leaks_across_stores() -> None:
+    suite, provider = TestSandboxNotifierContract(), _SharedAcrossStores()
+    with pytest.raises(AssertionError):
+        await suite.test_another_tenant_cannot_see_the_message(
+            provider=provider, make_ctx=_ctx, scenarios=NotificationScenarios())

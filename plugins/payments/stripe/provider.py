@@ -276,6 +276,10 @@ class StripePayments:
             return _result(ProviderStatus.FAILED, code="CONNECT_ACCOUNT_NOT_FOUND", message=exc.user_message)
         except stripe.StripeError as exc:
             return _result(ProviderStatus.NOT_SUBMITTED, code="UNREACHABLE", message=exc.user_message)
+        if bool(balance.get("livemode")) == ctx.test_mode:
+            # A live store on a test key would "collect" nothing; a test store never reaches here with a live key.
+            return _result(ProviderStatus.FAILED, code="TEST_KEY_IN_LIVE_MODE",
+                           message="a store in live mode needs a live Stripe key")
         return _result(ProviderStatus.SUCCEEDED, reference=ctx.config.connect_account_id,
                        livemode=bool(balance.get("livemode")))
 

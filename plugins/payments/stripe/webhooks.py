@@ -76,15 +76,23 @@ def verify(ctx: ProviderContext[StripePaymentsConfig], raw: RawWebhook) -> Mappi
         raise WebhookRejected(f"the webhook was signed {age:.0f} s from the store's clock", code="STALE")
     try:
         event = json.loads(payload)
-        if not (isinstance(event, dict) and event.get("object") == "event" and isinstance(event.get("id"), str)
-                and isinstance(event.get("data", {}).get("object"), dict)):
-            raise ValueError("not a Stripe event")
     except ValueError as exc:
         raise WebhookRejected(f"malformed Stripe event: {exc}", code="MALFORMED") from None
-    tenant = event["data"]["object"].get("metadata", {}).get(META_TENANT)
+    data = event.get("data") if isinstance(event, dict) else None
+    if not (isinstance(data, dict) and isinstance(data.get("object"), dict) and event.get("object") == "event"
+            and isinstance(event.get("id"), str) and isinstance(event.get("created"), int)):
+        raise WebhookRejected("the body is not a Stripe event", code="MALFORMED")
+    tenant = _metadata(data["object"]).get(META_TENANT)
     if tenant is not None and tenant != ctx.tenant_id:
         raise WebhookRejected("the event concerns another store's object", code="TENANT_MISMATCH")
     return event
+
+
+def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict):
+        return metadata
+    return {}
 
 
 def account_status(account: Mapping[str, Any]) -> ProviderStatus:
@@ -137,7 +145,7 @@ def parse(event: Mapping[str, Any]) -> Sequence[WebhookEvent]:
         return [WebhookEvent(
             event_id=str(event["id"]), kind=kind,
             occurred_at=datetime.fromtimestamp(int(event["created"]), tz=UTC),
-            reference=obj.get("metadata", {}).get(reference_key), provider_reference=obj.get("id"),
+            reference=_metadata(obj).get(reference_key), provider_reference=obj.get("id"),
             status=status, amount_fen=int(amount) if amount is not None else None, raw=raw,
         )]
     except (KeyError, TypeError, ValueError, OverflowError) as exc:

@@ -181,6 +181,8 @@ async def test_connection_test_checks_the_key_and_the_connect_account(
     assert missing.error_code == "CONNECT_ACCOUNT_NOT_FOUND"
     live = await provider.test_connection(make_ctx(secret_key="sk_live_real_money_key"))
     assert live.error_code == "LIVE_KEY_IN_TEST_MODE"
+    test_key_for_live_store = await provider.test_connection(make_ctx(test_mode=False))
+    assert test_key_for_live_store.error_code == "TEST_KEY_IN_LIVE_MODE"
     fake.fail_next.append(httpx.ConnectTimeout("no route"))
     unreachable = await provider.test_connection(make_ctx())
     assert (unreachable.status, unreachable.error_code) == (ProviderStatus.NOT_SUBMITTED, "UNREACHABLE")

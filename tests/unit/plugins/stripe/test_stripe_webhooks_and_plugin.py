@@ -85,6 +85,9 @@ async def test_refund_agreement_and_account_events_are_parsed(
         "sub_merchant.updated", "app-1", ProviderStatus.SUCCEEDED, "acct_1Store")
 
     assert await provider.verify_webhook(ctx, _signed(fake, sign, ctx, "customer.created", {"id": "cus_1"})) == []
+    no_metadata = {"id": "pi_x", "status": "succeeded", "amount": 1, "metadata": None}
+    [orphan] = await provider.verify_webhook(ctx, _signed(fake, sign, ctx, "payment_intent.succeeded", no_metadata))
+    assert orphan.reference is None
 
 
 async def test_a_replayed_webhook_gives_the_same_event_id_inside_the_window_and_is_refused_after(
@@ -121,6 +124,8 @@ async def test_tampered_wrongly_signed_and_unsigned_webhooks_are_rejected(
     timestamp = int(ctx.now().timestamp())
     cases["SIGNATURE_INVALID "] = _raw(ctx, raw.body, sign(raw.body, "whsec_someone_elses_secret", timestamp))
     cases["MALFORMED"] = _raw(ctx, b"not json", sign(b"not json", SECRET, timestamp))
+    not_an_event = b'{"object":"event","id":"evt_1","created":1,"data":[]}'
+    cases["MALFORMED "] = _raw(ctx, not_an_event, sign(not_an_event, SECRET, timestamp))
     for code, bad in cases.items():
         with pytest.raises(WebhookRejected) as rejected:
             await provider.verify_webhook(ctx, bad)

@@ -13,6 +13,7 @@ handles parse to no events (the platform still answers 200, so Stripe stops rese
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -89,10 +90,8 @@ def verify(ctx: ProviderContext[StripePaymentsConfig], raw: RawWebhook) -> Mappi
 
 
 def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    metadata = obj.get("metadata")
-    if isinstance(metadata, dict):
-        return metadata
-    return {}
+    metadata: object = obj.get("metadata")
+    return typing.cast("Mapping[str, Any]", metadata) if isinstance(metadata, dict) else {}
 
 
 def account_status(account: Mapping[str, Any]) -> ProviderStatus:

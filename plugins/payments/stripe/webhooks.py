@@ -86,7 +86,8 @@ def verify(ctx: ProviderContext[StripePaymentsConfig], raw: RawWebhook) -> Mappi
     tenant = _metadata(data["object"]).get(META_TENANT)
     if tenant is not None and tenant != ctx.tenant_id:
         raise WebhookRejected("the event concerns another store's object", code="TENANT_MISMATCH")
-    return event
+    verified: Mapping[str, Any] = event
+    return verified
 
 
 def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -361,25 +361,21 @@ async def set_store_provider(
     shown = preview(validated)
     sealed = crypto.seal(json.dumps(_plain(validated)), context=_seal_context(ctx.tenant_id, category_, provider_name))
     now = utcnow()
-    provider_changed = existing is None or existing["provider_name"] != provider_name
     async with tenant_scope(ctx):
-        if existing is None:
-            await TenantProvider.insert(TenantProvider(
-                tenant_id=ctx.tenant_id, category=category_, provider_name=provider_name, config_sealed=sealed,
-                config_preview=json.dumps(shown), updated_at=now, updated_by=ctx.actor_id,
-            ))
-        else:
-            values: dict[Any, Any] = {
-                TenantProvider.provider_name: provider_name, TenantProvider.config_sealed: sealed,
-                TenantProvider.config_preview: json.dumps(shown), TenantProvider.updated_at: now,
-                TenantProvider.updated_by: ctx.actor_id,
-            }
-            # A new provider or new credentials make the last test result meaningless.
-            values.update({TenantProvider.check_status: None, TenantProvider.check_code: "",
-                           TenantProvider.check_message: "", TenantProvider.checked_at: None})
-            await TenantProvider.update(values).where(
-                (TenantProvider.tenant_id == ctx.tenant_id) & (TenantProvider.category == category_)
-            )
+        # One upsert: two managers saving at once both succeed (the last one wins), never a 500.
+        # New credentials make the last test result meaningless, so it is cleared.
+        await TenantProvider.insert(TenantProvider(
+            tenant_id=ctx.tenant_id, category=category_, provider_name=provider_name, config_sealed=sealed,
+            config_preview=json.dumps(shown), updated_at=now, updated_by=ctx.actor_id,
+        )).on_conflict(
+            target="tenant_provider_uq_tenant_category", action="DO UPDATE",
+            values=[
+                TenantProvider.provider_name, TenantProvider.config_sealed, TenantProvider.config_preview,
+                TenantProvider.updated_at, TenantProvider.updated_by,
+                (TenantProvider.check_status, None), (TenantProvider.check_code, ""),
+                (TenantProvider.check_message, ""), (TenantProvider.checked_at, None),
+            ],
+        )
         before = None if existing is None else {
             "provider": existing["provider_name"], "config": _load_json(existing["config_preview"]),
         }
@@ -389,7 +385,7 @@ async def set_store_provider(
                      after=after)
     if sandbox_live:
         log.warning("a live store chose a sandbox provider",
-                    extra={"tenant_id": str(ctx.tenant_id), "category": category_, "changed": provider_changed})
+                    extra={"tenant_id": str(ctx.tenant_id), "category": category_})
     return await get_store_provider(ctx, category_, catalog=cat)
 
 

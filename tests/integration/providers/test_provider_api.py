@@ -161,3 +161,19 @@ async def test_operators_see_which_store_uses_what(store: Any, operator: Any, si
     [mine] = found
     assert mine["providers"]["payments"]["provider_name"] == "sandbox"
     assert mine["providers"]["payments"]["is_default"] is False
+
+
+async def test_two_managers_saving_at_once_both_succeed(signed_in: Any, owner: Any) -> None:
+    import asyncio
+
+    fresh = await create_store()
+    async with signed_in(fresh.manager_email) as one, signed_in(fresh.manager_email) as two:
+        first, second = await asyncio.gather(
+            one.put("/api/v1/store/providers/payments", json={"provider": "sandbox", "config": config("m_one")}),
+            two.put("/api/v1/store/providers/payments", json={"provider": "sandbox", "config": config("m_two")}),
+        )
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    rows = await owner.fetch("SELECT config_preview->>'merchant_id' AS m FROM tenant_provider WHERE tenant_id = $1",
+                             fresh.tenant_id)
+    assert len(rows) == 1
+    assert rows[0]["m"] in {"m_one", "m_two"}

@@ -54,6 +54,10 @@ def test_plugins_list_shows_contributions() -> None:
     identity = plugins["pawpay.platform.identity.plugin"]["contributions"]
     assert "pawpay.platform.identity.piccolo_app" in identity["pawpay_piccolo_apps"]
     assert any("admin_ui" in name for name in plugins), "admin_ui registers through the entry point group"
+    # Built-in providers are found through their entry points alone, like a third party's.
+    registered = {item for p in plugins.values() for item in p["contributions"].get("providers", [])}
+    for category in ("payments", "credit", "warehouses", "notifications", "identity", "financing"):
+        assert any(item.startswith(f"{category}/sandbox") for item in registered), (category, registered)
 
 
 def test_migrate_needs_the_owner_url() -> None:

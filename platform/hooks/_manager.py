@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "pawpay.platform.identity.plugin",
     "pawpay.platform.audit.plugin",
     "pawpay.platform.providers.plugin",
+    "pawpay.platform.webhooks.plugin",
     "pawpay.platform.jobs.plugin",
     "pawpay.platform.web.plugin",
 )
@@ -118,7 +119,7 @@ class PawPayPluginManager(pluggy.PluginManager):
             provided = [p.key for p in self.providers().all() if p.plugin == name]
             if provided:
                 contributions["providers"] = provided
-            for hook_name in ("pawpay_tenant_created", "pawpay_audit_recorded"):
+            for hook_name in ("pawpay_tenant_created", "pawpay_audit_recorded", "pawpay_provider_event"):
                 if any(impl.plugin is plugin for impl in getattr(self.hook, hook_name).get_hookimpls()):
                     contributions.setdefault("listens to", []).append(hook_name)
             infos.append(PluginInfo(name, dists.get(id(plugin), "pawpay (built in)"), contributions))

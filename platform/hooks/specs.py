@@ -21,6 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from pawpay.platform.hooks.providers import WebhookEvent
     from pawpay.platform.hooks.types import DueWork, NavItem, ProviderRegistry
 
 PROJECT_NAME = "pawpay"
@@ -149,6 +150,25 @@ def pawpay_tenant_created(tenant_id: str, name: str) -> None:
 
     :param tenant_id: the new tenant's id (a UUID string).
     :param name: the store's display name.
+
+    .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_provider_event(tenant_id: str, category: str, provider: str, event: WebhookEvent) -> Any:
+    """Act on a verified provider event (a charge succeeded, a parcel moved, a face check ended).
+
+    Called by the webhook processor once per event (de-duplicated by the vendor's event id),
+    inside that store's tenant-scope transaction, after the raw webhook was stored and verified.
+    An implementation may be ``async`` (return a coroutine; it is awaited). Raising leaves the
+    event unprocessed: it is offered again later with backoff, so implementations must be
+    idempotent. Look at ``category`` and ``event.kind`` and ignore what is not yours.
+
+    :param tenant_id: the store (a UUID string).
+    :param category: ``payments``, ``credit``, ``warehouses``, ...
+    :param provider: the provider's registered name.
+    :param event: the normalised event.
 
     .. versionadded:: 1
     """

@@ -24,7 +24,9 @@ async def test_manager_dashboard_shows_store_roles_nav_and_test_banner(browser, 
     assert f'<a class="brand" href="/admin">{store_a.name}</a>' in page.text
     assert "店长" in page.text  # the role, translated
     assert "测试模式" in page.text  # seeded stores are in test mode
-    assert nav_paths(page.text) == ["/admin", "/admin/audit", "/admin/staff", "/admin/api-keys"]
+    assert nav_paths(page.text) == [
+        "/admin", "/admin/audit", "/admin/staff", "/admin/api-keys", "/admin/settings/providers",
+    ]
     assert 'aria-current="page">概览' in page.text
     assert 'name="_csrf" value="' in page.text  # the sign-out form
 
@@ -64,7 +66,7 @@ async def test_areas_are_separate(new_browser, store_a, operator) -> None:
     assert (await ops.get("/admin")).status_code == 403
     assert (await ops.get("/admin/staff")).status_code == 403
     page = await ops.get("/ops")
-    assert nav_paths(page.text) == ["/ops", "/ops/stores", "/ops/audit", "/ops/operators"]
+    assert nav_paths(page.text) == ["/ops", "/ops/stores", "/ops/providers", "/ops/audit", "/ops/operators"]
     assert "测试模式" not in page.text
 
 
@@ -72,7 +74,7 @@ async def test_operator_without_admin_role_has_no_operator_page(new_browser, mak
     browser = await new_browser()
     await browser.sign_in(await make_operator(OPS_REVIEWER))
     page = await browser.get("/ops")
-    assert nav_paths(page.text) == ["/ops", "/ops/stores", "/ops/audit"]
+    assert nav_paths(page.text) == ["/ops", "/ops/stores", "/ops/providers", "/ops/audit"]
     assert "审核员" in page.text
     assert (await browser.get("/ops/operators")).status_code == 403
 

@@ -1,0 +1,54 @@
+"""A store's WeChat Pay settings: the 服务商 (partner) account it debits under, and its own sub-merchant."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pydantic
+
+from pawpay.platform.hooks import ProviderConfig
+
+TEST_TEMPLATE_MAX_FEN = 10  # research: the 测试模板 allows 0.1 CNY per debit
+
+
+class WeChatPayConfig(ProviderConfig):
+    """What a store enters to collect through WeChat Pay 委托代扣 as a 特约商户 of the platform's 服务商."""
+
+    mch_id: str = pydantic.Field(pattern=r"^\d{8,10}$",
+                                 description="The service provider's (服务商) merchant id; requests are made as it.")
+    appid: str = pydantic.Field(pattern=r"^wx[0-9a-f]{16}$", description="The service provider's AppID.")
+    sub_mch_id: str = pydantic.Field(pattern=r"^\d{8,10}$",
+                                     description="The store's sub-merchant id (特约商户号); debits are made as it.")
+    sub_appid: str | None = pydantic.Field(default=None, pattern=r"^wx[0-9a-f]{16}$",
+                                           description="The store's own AppID, if its payers sign through it.")
+    plan_id: str = pydantic.Field(pattern=r"^\d{1,20}$",
+                                  description="The entrusted-debit template (模板) id agreed with WeChat.")
+    api_key: pydantic.SecretStr = pydantic.Field(
+        description="The service provider's APIv2 key (32 characters); signs requests and verifies answers "
+                    "and callbacks.")
+    sign_type: Literal["HMAC-SHA256", "MD5"] = pydantic.Field(
+        default="HMAC-SHA256", description="How requests are signed (WeChat accepts both for APIv2).")
+    notify_url_base: str = pydantic.Field(
+        pattern=r"^https://[^\s?#]+$",
+        description="The public https origin of pawpay; callbacks go to <base>/webhooks/payments/wechatpay/<store>.")
+    spbill_create_ip: str = pydantic.Field(
+        pattern=r"^\d{1,3}(\.\d{1,3}){3}$", description="The IPv4 address of the server that makes the debits.")
+    per_debit_max_fen: int | None = pydantic.Field(
+        default=None, gt=0, description="The template's single-debit cap in fen, as agreed with WeChat.")
+    test_template: bool = pydantic.Field(
+        default=False, description="The plan is WeChat's 测试模板 (0.1 CNY per debit, 100 calls a day).")
+    request_timeout_seconds: float = pydantic.Field(
+        default=10.0, ge=1.0, le=30.0, description="How long one call may take before its outcome counts as unknown.")
+
+    @pydantic.field_validator("api_key")
+    @classmethod
+    def _is_an_api_key(cls, value: pydantic.SecretStr) -> pydantic.SecretStr:
+        # pydantic cannot apply `pattern` to SecretStr; the message never echoes the value.
+        key = value.get_secret_value()
+        if len(key) != 32 or not key.isascii() or not key.isalnum():
+            raise ValueError("must be the 32-character APIv2 key (letters and digits)")
+        return value
+
+    @property
+    def max_debit_fen(self) -> int | None:
+        return TEST_TEMPLATE_MAX_FEN if self.test_template else self.per_debit_max_fen

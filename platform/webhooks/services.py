@@ -182,7 +182,7 @@ async def process_event(tenant_id: uuid.UUID, event_row_id: uuid.UUID) -> bool:
                 if inspect.isawaitable(result):
                     await result
         except Exception as exc:
-            await savepoint.rollback_to()
+            await savepoint.rollback_to()  # type: ignore[no-untyped-call]
             await WebhookEvent.update({
                 WebhookEvent.attempts: WebhookEvent.attempts + 1, WebhookEvent.last_error: str(exc)[:500],
                 WebhookEvent.lease_until: None,

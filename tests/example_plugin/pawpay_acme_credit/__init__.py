@@ -1,0 +1,1 @@
+"""Acme Credit for pawpay: the ``credit/acme`` provider (see README.md)."""

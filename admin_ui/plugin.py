@@ -20,7 +20,7 @@ STATIC = HERE / "static"
 def pawpay_route_handlers() -> list[object]:
     from litestar.static_files import create_static_files_router
 
-    from pawpay.admin_ui.pages import api_keys, audit, auth, home, ops, providers, staff
+    from pawpay.admin_ui.pages import api_keys, audit, auth, home, ops, providers, sandbox, staff
 
     return [
         auth.login_form, auth.login_submit, auth.logout, auth.switch_locale,
@@ -28,6 +28,7 @@ def pawpay_route_handlers() -> list[object]:
         audit.admin_audit, audit.ops_audit,
         staff.StaffPages, api_keys.ApiKeyPages, ops.StorePages, ops.OperatorPages,
         providers.ProviderSettingsPages, providers.ProviderOverviewPages,
+        sandbox.SandboxInboxPages, sandbox.identity_page, sandbox.identity_complete,
         create_static_files_router(path=STATIC_PATH, directories=[STATIC], name="admin_ui_static",
                                    opt={"auth": "public"}, include_in_schema=False),
     ]

@@ -30,11 +30,13 @@ from pawpay.platform.errors import BusinessRuleViolation, NotFound, ValidationFa
 from pawpay.platform.hooks import ProviderError, ProviderResult
 from pawpay.platform.hooks.providers import ProviderCategory, ProviderConfig, ProviderContext, secret_fields
 from pawpay.platform.hooks.registry import (
+    ConfiguredProvider,
     ProviderCatalog,
     ProviderConfigInvalid,
     ProviderNotFound,
     RegisteredProvider,
 )
+from pawpay.platform.providers.calls import GuardedProvider
 from pawpay.platform.providers.tables import TenantProvider
 from pawpay.platform.tenancy import services as tenancy
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
@@ -462,6 +464,9 @@ async def provider_for(
 ) -> tuple[Any, ProviderContext[Any]]:
     """The store's provider for ``category`` and the context to call it with (config unsealed).
 
+    The raw provider, unguarded: domains use :func:`guarded_provider_for`, which adds timeouts,
+    retries, rate limits and result checks.
+
     Falls back to the category's sandbox provider when the store chose nothing and the sandbox
     needs no settings. Never log the context: it holds the store's credentials.
 
@@ -470,7 +475,13 @@ async def provider_for(
         BusinessRuleViolation: no usable provider (nothing chosen and no settings-free sandbox,
             or the chosen provider is no longer installed).
     """
-    cat = _catalog(catalog)
+    configured, pctx = await _store_provider(ctx, category, _catalog(catalog))
+    return configured.provider, pctx
+
+
+async def _store_provider(
+    ctx: TenantContext, category: str, cat: ProviderCatalog
+) -> tuple[ConfiguredProvider, ProviderContext[Any]]:
     category_ = _category(category).value
     store = await tenancy.get_own_tenant(ctx)
     row = await _row(ctx, category_)
@@ -482,8 +493,25 @@ async def provider_for(
     except (ProviderNotFound, ProviderConfigInvalid):
         raise BusinessRuleViolation(f"the store has no usable {category_} provider; configure one in settings",
                                     field="category") from None
-    return configured.provider, configured.context(tenant_id=str(ctx.tenant_id), test_mode=store.test_mode,
-                                                   clock_now=utcnow)
+    return configured, configured.context(tenant_id=str(ctx.tenant_id), test_mode=store.test_mode, clock_now=utcnow)
+
+
+async def guarded_provider_for(
+    ctx: TenantContext, category: str, *, catalog: ProviderCatalog | None = None, **guard: Any
+) -> tuple[GuardedProvider, ProviderContext[Any]]:
+    """The store's provider for ``category`` behind the call guard, and the context to call it with.
+
+    The way domains call providers: every operation gets a timeout, reads are retried, the rail's
+    rate limit is honoured and a provider that hangs, raises or answers nonsense gives an
+    ``UNKNOWN`` outcome (actions) or a retryable ``ProviderError`` (reads), never a crash (see
+    :mod:`pawpay.platform.providers.calls`). ``guard`` passes options to :class:`GuardedProvider`
+    (tests). Raises like :func:`provider_for`.
+    """
+    configured, pctx = await _store_provider(ctx, category, _catalog(catalog))
+    registered = configured.registered
+    guarded = GuardedProvider(configured.provider, category=registered.category.value, name=registered.name,
+                              ctx=pctx, **guard)
+    return guarded, pctx
 
 
 # --- operators -----------------------------------------------------------------------------------

@@ -55,6 +55,9 @@ def pawpay_admin_nav(area: str) -> list[NavItem]:
             NavItem(N_("Staff"), "/admin/staff", frozenset({MANAGER}), order=910),
             NavItem(N_("API keys"), "/admin/api-keys", frozenset({MANAGER}), order=920),
             NavItem(N_("Providers"), "/admin/settings/providers", frozenset({MANAGER}), order=930),
+            # The nav hook knows no store: shown to every store; the page explains when a store
+            # does not use the sandbox notifier.
+            NavItem(N_("Sandbox inbox"), "/admin/sandbox/inbox", order=940),
         ]
     if area == "ops":
         return [

@@ -221,3 +221,11 @@ async def test_pages_speak_chinese_first_and_english_on_request(new_browser, sto
     _, path = await start_sign_flow(store.tenant_id, "周九")
     assert "签署合同" in (await (await new_browser()).get(path)).text
     assert "Sign the contract" in (await (await new_browser("en")).get(path)).text
+
+
+async def test_every_role_has_the_nav_item(new_browser, make_staff, store) -> None:
+    browser = await new_browser()
+    await browser.sign_in(await make_staff(store.tenant_id, FRONT_DESK))
+    page = await browser.get("/admin")
+    nav = page.text.split('<nav id="main-nav"', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/admin/sandbox/inbox">测试收件箱</a>' in nav

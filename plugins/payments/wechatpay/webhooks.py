@@ -59,6 +59,9 @@ def verify(ctx: ProviderContext[WeChatPayConfig], raw: RawWebhook) -> dict[str, 
     # Partner mode shares one key across stores: route by sub_mch_id only after verifying.
     if fields.get("mch_id") != config.mch_id or fields.get("sub_mch_id", config.sub_mch_id) != config.sub_mch_id:
         raise WebhookRejected("the callback is for another merchant", code="WRONG_MERCHANT")
+    # A contract belongs to 服务商 + plan + payer, not to a sub-merchant: the plan must be this store's.
+    if "change_type" in fields and fields.get("plan_id") != config.plan_id:
+        raise WebhookRejected("the contract callback is for another plan", code="WRONG_MERCHANT")
     return fields
 
 

@@ -209,6 +209,7 @@ def _notification(fake: Any, **changes: str) -> bytes:
     (lambda fake: _notification(fake).replace(b"agr-0007", b"agr-0008"), "BAD_SIGNATURE"),
     (lambda fake: _notification(fake, sub_mch_id="1900000999"), "WRONG_MERCHANT"),
     (lambda fake: _notification(fake, change_type="PAUSE"), "MALFORMED"),
+    (lambda fake: _notification(fake, plan_id="99999"), "WRONG_MERCHANT"),
     (lambda fake: b'<!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><a>&e;</a></xml>', "MALFORMED"),
 ])
 async def test_bad_callbacks_are_rejected(fake: Any, body_of: Any, code: str) -> None:

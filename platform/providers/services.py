@@ -36,6 +36,7 @@ from pawpay.platform.hooks.registry import (
     ProviderNotFound,
     RegisteredProvider,
 )
+from pawpay.platform.jobs.services import tenant_clock
 from pawpay.platform.providers.calls import GuardedProvider
 from pawpay.platform.providers.tables import TenantProvider
 from pawpay.platform.tenancy import services as tenancy
@@ -441,7 +442,8 @@ async def _run_check(
     configured = _configured(ctx, row, catalog)
     if isinstance(configured, tuple):
         return CHECK_ERROR, configured[0], configured[1]
-    pctx = configured.context(tenant_id=str(ctx.tenant_id), test_mode=test_mode, clock_now=utcnow)
+    clock = await tenant_clock(ctx)
+    pctx = configured.context(tenant_id=str(ctx.tenant_id), test_mode=test_mode, clock_now=clock.now)
     status, code, message = CHECK_ERROR, "BAD_RESULT", "the provider did not answer with a ProviderResult"
     try:
         result = await asyncio.wait_for(configured.provider.test_connection(pctx), time_limit)
@@ -493,7 +495,11 @@ async def _store_provider(
     except (ProviderNotFound, ProviderConfigInvalid):
         raise BusinessRuleViolation(f"the store has no usable {category_} provider; configure one in settings",
                                     field="category") from None
-    return configured, configured.context(tenant_id=str(ctx.tenant_id), test_mode=store.test_mode, clock_now=utcnow)
+    # The store's own clock: a test-mode store that moved its test clock moves its providers too
+    # (sandbox parcels advance, webhook freshness windows follow).
+    clock = await tenant_clock(ctx)
+    return configured, configured.context(tenant_id=str(ctx.tenant_id), test_mode=store.test_mode,
+                                          clock_now=clock.now)
 
 
 async def guarded_provider_for(

@@ -191,3 +191,20 @@ async def test_a_hanging_or_crashing_provider_never_breaks_the_request(
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "'operation': 'charge'" in logged
     assert SECRET not in logged
+
+
+async def test_providers_run_on_the_store_clock() -> None:
+    """A test-mode store that moved its test clock hands its providers its own "now"."""
+    from datetime import timedelta
+
+    from pawpay.platform.clock import utcnow
+    from pawpay.platform.jobs.services import advance_tenant_clock
+    from pawpay.platform.providers.services import provider_for
+    from pawpay.platform.tenancy.context import TenantContext
+    from pawpay.platform.testing.plugin import create_store
+
+    store = await create_store()
+    ctx = TenantContext(tenant_id=store.tenant_id, actor_id=store.manager_id, actor_label="test")
+    await advance_tenant_clock(ctx, 3 * 86400)
+    _provider, pctx = await provider_for(ctx, "warehouses")
+    assert pctx.now() - utcnow() > timedelta(days=2, hours=23)

@@ -17,6 +17,8 @@ $(VENV)/.deps: pyproject.toml setup.py
 # Re-link the package tree (a strict editable install, which mypy can follow) so new files count.
 install: $(VENV)/.deps
 	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=strict
+	# The example third-party provider (tests/example_plugin), found through its entry point alone.
+	$(PY) -m pip install --quiet --no-deps -e tests/example_plugin
 
 dev: install
 	$(VENV)/bin/pawpay dev

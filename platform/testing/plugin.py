@@ -27,6 +27,11 @@ from pawpay.platform.testing.database import TestDatabase
 pytest_plugins = ["pawpay.platform.testing.jobs"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Provider packages run pawpay's contract suite without declaring its marker themselves.
+    config.addinivalue_line("markers", "contract: pawpay's provider contract suite")
+
+
 @dataclass(frozen=True, slots=True)
 class SeededStore:
     """A tenant with a manager account (password ``PASSWORD``)."""

@@ -123,7 +123,7 @@ async def test_the_face_check_completes_as_scripted(
     assert session.result.status is ProviderStatus.PENDING
     assert session.action is not None
     assert session.action.kind == "redirect_url"
-    assert session.action.payload["url"].startswith(f"http://localhost:8000/sandbox/identity/{TENANT}/face/")
+    assert session.action.payload["url"].startswith(f"http://127.0.0.1:8000/sign/sandbox/{TENANT}/face/")
     assert session.action.expires_at == DEFAULT_NOW + timedelta(minutes=30)
     page = sandbox.page_session(ctx, "face", session.action.payload["token"])
     assert (page.session_id, page.names) == (request.check_id, (name,))

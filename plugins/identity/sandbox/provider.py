@@ -115,7 +115,7 @@ class SandboxIdentityConfig(ProviderConfig):
         default=SANDBOX_SECRET, min_length=16, description="Shared secret that signs the sandbox's webhooks.",
     )
     page_base_url: str = pydantic.Field(
-        default="http://localhost:8000/sandbox/identity", pattern=r"^https?://",
+        default="http://127.0.0.1:8000/sign/sandbox", pattern=r"^https?://",
         description="Where the sandbox face-check and signing pages are served.",
     )
 

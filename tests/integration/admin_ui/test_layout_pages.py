@@ -26,6 +26,7 @@ async def test_manager_dashboard_shows_store_roles_nav_and_test_banner(browser, 
     assert "测试模式" in page.text  # seeded stores are in test mode
     assert nav_paths(page.text) == [
         "/admin", "/admin/audit", "/admin/staff", "/admin/api-keys", "/admin/settings/providers",
+        "/admin/sandbox/inbox",
     ]
     assert 'aria-current="page">概览' in page.text
     assert 'name="_csrf" value="' in page.text  # the sign-out form
@@ -36,7 +37,7 @@ async def test_front_desk_sees_only_what_the_role_allows(new_browser, store_a, m
     await browser.sign_in(await make_staff(store_a.tenant_id, FRONT_DESK))
     page = await browser.get("/admin")
     assert page.status_code == 200
-    assert nav_paths(page.text) == ["/admin"]
+    assert nav_paths(page.text) == ["/admin", "/admin/sandbox/inbox"]
     assert "前台/销售" in page.text
     for path in ("/admin/audit", "/admin/staff", "/admin/api-keys"):
         denied = await browser.get(path)
@@ -50,7 +51,7 @@ async def test_finance_sees_the_audit_log_but_not_staff(new_browser, store_a, ma
     browser = await new_browser()
     await browser.sign_in(await make_staff(store_a.tenant_id, FINANCE))
     page = await browser.get("/admin")
-    assert nav_paths(page.text) == ["/admin", "/admin/audit"]
+    assert nav_paths(page.text) == ["/admin", "/admin/audit", "/admin/sandbox/inbox"]
     assert (await browser.get("/admin/audit")).status_code == 200
     assert (await browser.get("/admin/staff")).status_code == 403
 

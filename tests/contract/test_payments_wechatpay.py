@@ -2,7 +2,9 @@
 
 The provider's own APIv2 client runs over httpx; respx hands every request for
 ``api.mch.weixin.qq.com`` to the stateful fake in ``tests/fixtures/wechatpay/fake_wechatpay.py``,
-which checks the request signatures and signs its answers and callbacks for real.
+which checks the request signatures and signs its answers and callbacks for real. Refunds run too:
+the provider's mutual-TLS context really loads the throwaway test certificate beside the fake
+(respx answers before any TLS handshake).
 """
 
 from __future__ import annotations
@@ -46,8 +48,11 @@ def _load_fake() -> ModuleType:
 
 
 fake_module = _load_fake()
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "wechatpay"
 
-CONFIG = {"mch_id": "1900000109", "appid": "wx0123456789abcdef", "sub_mch_id": "1900000110", "plan_id": "12535",
+CONFIG = {"api_client_cert_pem": (FIXTURES / "apiclient_test_cert.pem").read_text(),
+          "api_client_key_pem": (FIXTURES / "apiclient_test_key.pem").read_text(),
+          "mch_id": "1900000109", "appid": "wx0123456789abcdef", "sub_mch_id": "1900000110", "plan_id": "12535",
           "api_key": fake_module.API_KEY, "notify_url_base": "https://pawpay.example.cn",
           "spbill_create_ip": "10.0.0.1", "per_debit_max_fen": 500_000}
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
+import ssl
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Literal
 
 import httpx
@@ -110,6 +114,44 @@ def decode(body: bytes) -> dict[str, str]:
 def default_http_client(config: WeChatPayConfig) -> httpx.AsyncClient:
     """httpx with the store's read timeout and a short connect timeout."""
     return httpx.AsyncClient(base_url=BASE_URL,
+                             timeout=httpx.Timeout(config.request_timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS))
+
+
+def client_certificate_context(cert_pem: str, key_pem: str) -> ssl.SSLContext:
+    """A TLS context presenting the 服务商's API client certificate (``/secapi/`` calls).
+
+    The stdlib loads a certificate chain only from a file: the PEM lives in a private temporary
+    directory for the length of the load.
+
+    Raises:
+        ProviderError: ``BAD_CLIENT_CERTIFICATE`` if the certificate and key do not load.
+    """
+    context = ssl.create_default_context()
+    with tempfile.TemporaryDirectory(prefix="pawpay-wechatpay-") as directory:
+        path = Path(directory) / "apiclient.pem"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(f"{cert_pem.strip()}\n{key_pem.strip()}\n")
+        try:
+            context.load_cert_chain(path)
+        except ssl.SSLError as exc:
+            raise ProviderError(f"the API client certificate does not load ({exc.reason})",
+                                code="BAD_CLIENT_CERTIFICATE") from None
+    return context
+
+
+def certificate_http_client(config: WeChatPayConfig) -> httpx.AsyncClient:
+    """Like :func:`default_http_client`, presenting the store config's API client certificate.
+
+    Raises:
+        ProviderError: ``CLIENT_CERTIFICATE_MISSING`` or ``BAD_CLIENT_CERTIFICATE``.
+    """
+    if config.api_client_cert_pem is None or config.api_client_key_pem is None:
+        raise ProviderError("refunds need the API client certificate and key in the config",
+                            code="CLIENT_CERTIFICATE_MISSING")
+    context = client_certificate_context(config.api_client_cert_pem.get_secret_value(),
+                                         config.api_client_key_pem.get_secret_value())
+    return httpx.AsyncClient(base_url=BASE_URL, verify=context,
                              timeout=httpx.Timeout(config.request_timeout_seconds, connect=CONNECT_TIMEOUT_SECONDS))
 
 

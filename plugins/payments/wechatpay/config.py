@@ -37,6 +37,11 @@ class WeChatPayConfig(ProviderConfig):
         default=None, gt=0, description="The template's single-debit cap in fen, as agreed with WeChat.")
     test_template: bool = pydantic.Field(
         default=False, description="The plan is WeChat's 测试模板 (0.1 CNY per debit, 100 calls a day).")
+    api_client_cert_pem: pydantic.SecretStr | None = pydantic.Field(
+        default=None, description="The service provider's API client certificate (apiclient_cert.pem), PEM; "
+                                  "refunds are sent over mutual TLS with it.")
+    api_client_key_pem: pydantic.SecretStr | None = pydantic.Field(
+        default=None, description="The private key of that certificate (apiclient_key.pem), PEM.")
     request_timeout_seconds: float = pydantic.Field(
         default=10.0, ge=1.0, le=30.0, description="How long one call may take before its outcome counts as unknown.")
 
@@ -47,6 +52,13 @@ class WeChatPayConfig(ProviderConfig):
         key = value.get_secret_value()
         if len(key) != 32 or not key.isascii() or not key.isalnum():
             raise ValueError("must be the 32-character APIv2 key (letters and digits)")
+        return value
+
+    @pydantic.field_validator("api_client_cert_pem", "api_client_key_pem")
+    @classmethod
+    def _is_pem(cls, value: pydantic.SecretStr | None) -> pydantic.SecretStr | None:
+        if value is not None and "-----BEGIN " not in value.get_secret_value():
+            raise ValueError("must be PEM text (-----BEGIN ...)")
         return value
 
     @property

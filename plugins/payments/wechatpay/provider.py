@@ -18,8 +18,11 @@ How the contract maps onto WeChat's APIv2 (all signed XML, see :mod:`.client`):
   RULELIMIT, ...) → ``FAILED`` with WeChat's ``err_code``; SYSTEMERROR, a 5xx, a timeout after
   sending → ``UNKNOWN`` (query first; WeChat: query, close, re-apply with a new number); a refused
   connection, FREQUENCY_LIMITED or a call outside 07:00-22:00 → ``NOT_SUBMITTED``.
-* **Not built yet:** 预扣费通知 (APIv3 with RSA certificate signing), refunds (mutual TLS),
-  profit sharing on PAP orders (unverified with WeChat), onboarding (APIv3 applyment), bills.
+* **Refunds** = ``/secapi/pay/refund`` over mutual TLS with the 服务商's API client certificate
+  (config PEM), ``out_refund_no`` = the refund id, looked up first with ``/pay/refundquery``.
+* **Not built yet:** 预扣费通知 (APIv3 with RSA certificate signing), refund callbacks
+  (``req_info`` is AES-256-ECB), profit sharing on PAP orders (unverified with WeChat), onboarding
+  (APIv3 applyment), bills.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ ORDER_QUERY = "/pay/paporderquery"
 CLOSE_ORDER = "/pay/closeorder"
 QUERY_CONTRACT = "/papay/partner/querycontract"
 DELETE_CONTRACT = "/papay/deletecontract"
+REFUND = "/secapi/pay/refund"
+REFUND_QUERY = "/pay/refundquery"
 SIGN_PAGE = "https://api.mch.weixin.qq.com/papay/partner/entrustweb"
 SIGN_MINI_PROGRAM = "wxbd687630cd02ce1d"  # WeChat's contract-signing mini-program (chapter3_3)
 
@@ -79,6 +84,8 @@ _NOT_SUBMITTED_ERRORS = frozenset({"FREQUENCY_LIMITED", "FREQ_LIMIT"})
 _ALREADY_USED = frozenset({"ORDERPAID", "OUT_TRADE_NO_USED", "ORDERCLOSED", "ORDER_ACCEPTED"})
 _NO_ORDER = frozenset({"ORDERNOTEXIST", "ORDER_NOT_EXIST"})
 _NO_CONTRACT = frozenset({"CONTRACT_NOT_EXIST", "CONTRACTNOTEXIST"})
+_NO_REFUND = frozenset({"REFUNDNOTEXIST", "REFUND_NOT_EXIST"})
+_REFUND_UNKNOWN = frozenset({"SYSTEMERROR", "BIZERR_NEED_RETRY"})
 _AUTH_REFUSALS = ("签名错误", "SIGNERROR", "mch_id", "NOAUTH", "appid")
 
 _Ctx = ProviderContext[WeChatPayConfig]
@@ -139,14 +146,23 @@ class WeChatPayPayments:
     """
 
     config_schema: ClassVar[type[ProviderConfig]] = WeChatPayConfig
-    capabilities: ClassVar[Capabilities] = frozenset({Capability.AGREEMENTS, Capability.WEBHOOKS})
+    capabilities: ClassVar[Capabilities] = frozenset({Capability.AGREEMENTS, Capability.WEBHOOKS,
+                                                      Capability.REFUNDS, Capability.PARTIAL_REFUNDS})
 
-    def __init__(self, http_client_factory: HttpClientFactory = v2.default_http_client) -> None:
+    def __init__(self, http_client_factory: HttpClientFactory = v2.default_http_client,
+                 certificate_http_client_factory: HttpClientFactory = v2.certificate_http_client) -> None:
         self._http_client_factory = http_client_factory
+        self._certificate_http_client_factory = certificate_http_client_factory
 
     @asynccontextmanager
     async def _client(self, ctx: _Ctx) -> AsyncIterator[WeChatPayV2Client]:
         async with self._http_client_factory(ctx.config) as http:
+            yield WeChatPayV2Client(ctx.config, http)
+
+    @asynccontextmanager
+    async def _certificate_client(self, ctx: _Ctx) -> AsyncIterator[WeChatPayV2Client]:
+        """For ``/secapi/`` calls (mutual TLS with the API client certificate)."""
+        async with self._certificate_http_client_factory(ctx.config) as http:
             yield WeChatPayV2Client(ctx.config, http)
 
     # --- limits and connection -------------------------------------------------------------------
@@ -409,9 +425,91 @@ class WeChatPayPayments:
 
     # --- not built --------------------------------------------------------------------------------
 
-    async def refund(self, ctx: _Ctx, request: RefundRequest) -> ProviderResult:
-        raise ProviderError("WeChat refunds need the API client certificate (mutual TLS); not built",
-                            code="UNSUPPORTED")
+    async def _refund_found(self, client: WeChatPayV2Client, refund_no: str) -> Fields | None:
+        answer = await client.post(REFUND_QUERY, {"out_refund_no": refund_no})
+        if answer.get("return_code") != "SUCCESS":
+            raise _refusal(answer)
+        if answer.get("result_code") != "SUCCESS":
+            if answer.get("err_code") in _NO_REFUND:
+                return None
+            raise ProviderError(f"WeChat Pay refused the refund query: {answer.get('err_code')}",
+                                code=answer.get("err_code") or "REQUEST_REFUSED",
+                                retryable=answer.get("err_code") in _UNKNOWN_ERRORS)
+        return answer
+
+    @staticmethod
+    def _refund_of(answer: Fields, refund_no: str) -> tuple[str, str, str]:
+        """``(refund_id, refund_fee, refund_status)`` of ``refund_no`` in a ``refundquery`` answer."""
+        for n in range(int(answer.get("refund_count") or 0)):
+            if answer.get(f"out_refund_no_{n}") == refund_no:
+                return (answer.get(f"refund_id_{n}", ""), answer.get(f"refund_fee_{n}", ""),
+                        answer.get(f"refund_status_{n}", ""))
+        raise ProviderError(f"WeChat's refund query does not list {refund_no}", code="BAD_RESPONSE")
+
+    @staticmethod
+    def _refund_result(refund_id: str, status: str) -> ProviderResult:
+        if status == "SUCCESS":
+            return _result(ProviderStatus.SUCCEEDED, reference=refund_id, refund_status=status)
+        if status == "PROCESSING":
+            return _result(ProviderStatus.PENDING, reference=refund_id, refund_status=status)
+        if status in {"REFUNDCLOSE", "CHANGE"}:  # CHANGE: the payer's account could not take it (退款异常)
+            return _result(ProviderStatus.FAILED, reference=refund_id, code=status, refund_status=status)
+        return _result(ProviderStatus.UNKNOWN, reference=refund_id, code="UNEXPECTED_STATE", refund_status=status)
+
+    async def refund(self, ctx: _Ctx, request: RefundRequest) -> ProviderResult:  # noqa: PLR0911, PLR0912 - one per outcome
+        """``/secapi/pay/refund`` (mutual TLS), ``out_refund_no`` = the refund id; looked up first by
+        ``/pay/refundquery``, so the same refund id never refunds twice."""
+        refund_no = out_trade_no(request.refund_id)
+        async with self._client(ctx) as client:
+            try:
+                order = await self._order(client, ctx, request.attempt_id)
+                if order is None or not self._owned(ctx, order) or order.get("trade_state") not in {"SUCCESS",
+                                                                                                     "REFUND"}:
+                    return _result(ProviderStatus.FAILED, code="CHARGE_NOT_SUCCEEDED",
+                                   message="only a succeeded debit can be refunded")
+                found = await self._refund_found(client, refund_no)
+            except TransportError as exc:
+                raise ProviderError(f"WeChat Pay is unavailable: {exc}", code="VENDOR_UNAVAILABLE",
+                                    retryable=True) from exc
+            if found is not None:
+                refund_id, fee, status = self._refund_of(found, refund_no)
+                if fee != str(request.amount_fen) or found.get("out_trade_no") != order.get("out_trade_no"):
+                    raise ProviderError(f"refund {request.refund_id} was made before with another amount or charge",
+                                        code="IDEMPOTENCY_MISMATCH")
+                return self._refund_result(refund_id, status)
+        params = {"out_trade_no": out_trade_no(request.attempt_id), "out_refund_no": refund_no,
+                  "total_fee": order.get("total_fee", ""), "refund_fee": str(request.amount_fen),
+                  "refund_fee_type": "CNY", "refund_desc": request.reason[:80]}
+        try:
+            async with self._certificate_client(ctx) as secure:
+                answer = await secure.post(REFUND, params)
+        except ProviderError as exc:
+            if exc.code not in {"CLIENT_CERTIFICATE_MISSING", "BAD_CLIENT_CERTIFICATE"}:
+                raise
+            return _result(ProviderStatus.NOT_SUBMITTED, code=exc.code, message=exc.message)
+        except TransportError as exc:
+            if exc.sent:
+                return _result(ProviderStatus.UNKNOWN, code="TIMEOUT", message=str(exc))
+            return _result(ProviderStatus.NOT_SUBMITTED, code="CONNECTION_FAILED", message=str(exc))
+        if answer.get("return_code") != "SUCCESS":
+            raise _refusal(answer)
+        code = answer.get("err_code") or "REFUSED"
+        if answer.get("result_code") != "SUCCESS":
+            if code in _REFUND_UNKNOWN:
+                return _result(ProviderStatus.UNKNOWN, code=code, message=answer.get("err_code_des"))
+            if code in _NOT_SUBMITTED_ERRORS:
+                return _result(ProviderStatus.NOT_SUBMITTED, code="RATE_LIMITED", message=answer.get("err_code_des"))
+            return _result(ProviderStatus.FAILED, code=code, message=answer.get("err_code_des"))
+        # Accepted: the refund's status is the query's.
+        try:
+            async with self._client(ctx) as client:
+                found = await self._refund_found(client, refund_no)
+        except (TransportError, ProviderError):
+            found = None
+        if found is None:
+            return _result(ProviderStatus.PENDING, reference=answer.get("refund_id"))
+        refund_id, _, status = self._refund_of(found, refund_no)
+        return self._refund_result(refund_id, status)
 
     async def release_held_funds(self, ctx: _Ctx, request: ReleaseRequest) -> ProviderResult:
         raise ProviderError("profit sharing on PAP orders is unverified with WeChat; not built", code="UNSUPPORTED")

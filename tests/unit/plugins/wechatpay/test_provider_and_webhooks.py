@@ -29,6 +29,7 @@ from pawpay.platform.hooks import (
     ProviderError,
     ProviderStatus,
     RawWebhook,
+    RefundRequest,
     WebhookRejected,
 )
 from pawpay.platform.hooks._manager import build_plugin_manager
@@ -55,6 +56,9 @@ def _load_fake() -> ModuleType:
 
 
 fake_module = _load_fake()
+FIXTURES = Path(__file__).parents[3] / "fixtures" / "wechatpay"
+CERTIFICATE = {"api_client_cert_pem": (FIXTURES / "apiclient_test_cert.pem").read_text(),
+               "api_client_key_pem": (FIXTURES / "apiclient_test_key.pem").read_text()}
 CONFIG = {"mch_id": "1900000109", "appid": "wx0123456789abcdef", "sub_mch_id": "1900000110", "plan_id": "12535",
           "api_key": fake_module.API_KEY, "notify_url_base": "https://pawpay.example.cn",
           "spbill_create_ip": "10.0.0.1", "per_debit_max_fen": 500_000}
@@ -91,7 +95,7 @@ def test_the_plugin_registers_payments_wechatpay() -> None:
     assert isinstance(registered.provider, WeChatPayPayments)
     assert registered.config_schema is WeChatPayConfig
     [described] = [d for d in catalog.describe() if d.name == "wechatpay"]
-    assert described.secret_fields == ("api_key",)
+    assert described.secret_fields == ("api_client_cert_pem", "api_client_key_pem", "api_key")
 
 
 def test_a_malformed_api_key_is_refused_without_echoing_it() -> None:
@@ -239,3 +243,61 @@ def test_the_ack_is_wechats_xml() -> None:
                        b"<return_msg><![CDATA[OK]]></return_msg></xml>")
     assert client.decode(refused.body)["return_code"] == "FAIL"
     assert dataclasses.asdict(ok)["headers"]["Content-Type"].startswith("text/xml")
+
+
+# --- refunds ---------------------------------------------------------------------------------------
+
+async def _charged(fake: Any, ctx: ProviderContext[Any], attempt_id: str = "att-refund-1") -> ChargeRequest:
+    fake.sign_contract("12535", "agr-refund")
+    request = ChargeRequest(attempt_id=attempt_id, payment_id="pay-1", agreement_id="agr-refund", amount_fen=9900,
+                            description="月卡")
+    assert (await WeChatPayPayments().charge(ctx, request)).status is ProviderStatus.SUCCEEDED
+    return request
+
+
+def test_the_client_certificate_context_loads_and_refuses_garbage() -> None:
+    assert client.client_certificate_context(CERTIFICATE["api_client_cert_pem"], CERTIFICATE["api_client_key_pem"])
+    with pytest.raises(ProviderError) as raised:
+        client.client_certificate_context(CERTIFICATE["api_client_cert_pem"],
+                                          "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----")
+    assert raised.value.code == "BAD_CLIENT_CERTIFICATE"
+
+
+async def test_partial_refunds_add_up_to_the_charge_and_not_beyond(fake: Any) -> None:
+    ctx, provider = make_ctx(**CERTIFICATE), WeChatPayPayments()
+    charge = await _charged(fake, ctx)
+    first = RefundRequest(refund_id="ref-1", attempt_id=charge.attempt_id, amount_fen=4000, charge_amount_fen=9900)
+    assert (await provider.refund(ctx, first)).status is ProviderStatus.SUCCEEDED
+    rest = dataclasses.replace(first, refund_id="ref-2", amount_fen=5900)
+    assert (await provider.refund(ctx, rest)).status is ProviderStatus.SUCCEEDED
+    beyond = await provider.refund(ctx, dataclasses.replace(first, refund_id="ref-3", amount_fen=1))
+    assert (beyond.status, beyond.error_code) == (ProviderStatus.FAILED, "INVALID_REQUEST")
+    [(_, sent)] = [(p, f) for p, f in fake.requests if p == "/secapi/pay/refund" and f["out_refund_no"] == "ref-1"]
+    assert (sent["sub_mch_id"], sent["total_fee"], sent["refund_fee"]) == ("1900000110", "9900", "4000")
+    # A debit that was (partly) refunded was still debited: it cannot be closed.
+    assert (await provider.close_charge(ctx, charge.attempt_id)).error_code == "ALREADY_SUCCEEDED"
+
+
+async def test_a_refund_id_reused_with_another_amount_raises(fake: Any) -> None:
+    ctx, provider = make_ctx(**CERTIFICATE), WeChatPayPayments()
+    charge = await _charged(fake, ctx)
+    refund = RefundRequest(refund_id="ref-9", attempt_id=charge.attempt_id, amount_fen=100, charge_amount_fen=9900)
+    await provider.refund(ctx, refund)
+    with pytest.raises(ProviderError) as raised:
+        await provider.refund(ctx, dataclasses.replace(refund, amount_fen=200))
+    assert raised.value.code == "IDEMPOTENCY_MISMATCH"
+
+
+async def test_without_the_client_certificate_nothing_is_sent(fake: Any) -> None:
+    ctx = make_ctx()
+    charge = await _charged(fake, ctx)
+    result = await WeChatPayPayments().refund(ctx, RefundRequest(
+        refund_id="ref-1", attempt_id=charge.attempt_id, amount_fen=100, charge_amount_fen=9900))
+    assert (result.status, result.error_code) == (ProviderStatus.NOT_SUBMITTED, "CLIENT_CERTIFICATE_MISSING")
+    assert not [p for p, _ in fake.requests if p == "/secapi/pay/refund"]
+
+
+async def test_an_unpaid_charge_cannot_be_refunded(fake: Any) -> None:
+    result = await WeChatPayPayments().refund(make_ctx(**CERTIFICATE), RefundRequest(
+        refund_id="ref-1", attempt_id="att-never", amount_fen=100, charge_amount_fen=9900))
+    assert (result.status, result.error_code) == (ProviderStatus.FAILED, "CHARGE_NOT_SUCCEEDED")

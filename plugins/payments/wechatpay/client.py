@@ -167,15 +167,30 @@ class WeChatPayV2Client:
         return self._config.api_key.get_secret_value()
 
     def signed(self, params: Mapping[str, str]) -> dict[str, str]:
-        """``params`` plus the partner ids, ``nonce_str``, ``sign_type`` and ``sign``."""
+        """``params`` plus the partner ids, ``nonce_str``, ``sign_type`` and ``sign`` (an API request)."""
         config = self._config
-        full = {"appid": config.appid, "mch_id": config.mch_id, "sub_mch_id": config.sub_mch_id,
-                "nonce_str": nonce(), "sign_type": config.sign_type}
-        if config.sub_appid:
-            full["sub_appid"] = config.sub_appid
+        full = {**self._ids(), "nonce_str": nonce(), "sign_type": config.sign_type}
         full.update({k: v for k, v in params.items() if v != ""})
         full["sign"] = sign(full, self._key, config.sign_type)
         return full
+
+    def signed_page(self, params: Mapping[str, str]) -> dict[str, str]:
+        """``params`` plus the partner ids and an MD5 ``sign``, for the signing page / mini-program.
+
+        The signing pages define no ``nonce_str`` or ``sign_type`` field (their parameter lists,
+        e.g. chapter3_1/3_3), and an APIv2 message without ``sign_type`` is checked as MD5.
+        """
+        full = self._ids()
+        full.update({k: v for k, v in params.items() if v != ""})
+        full["sign"] = sign(full, self._key, "MD5")
+        return full
+
+    def _ids(self) -> dict[str, str]:
+        config = self._config
+        ids = {"appid": config.appid, "mch_id": config.mch_id, "sub_mch_id": config.sub_mch_id}
+        if config.sub_appid:
+            ids["sub_appid"] = config.sub_appid
+        return ids
 
     async def post(self, path: str, params: Mapping[str, str]) -> dict[str, str]:
         """POST the signed ``params`` to ``path`` and return the verified answer's fields.

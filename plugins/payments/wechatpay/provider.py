@@ -243,7 +243,7 @@ class WeChatPayPayments:
                       "version": "1.0", "timestamp": timestamp}
             if request.return_url:
                 params["return_web"] = "1"
-            signed = client.signed(params)
+            signed = client.signed_page(params)
         if request.channel == "mini_program":
             action = ClientAction("mini_program_jump", {"appId": SIGN_MINI_PROGRAM, "path": "pages/index/index",
                                                         "extraData": signed})

@@ -143,7 +143,9 @@ async def test_mini_program_signing_hands_over_signed_extra_data(fake: Any) -> N
     assert session.action.kind == "mini_program_jump"
     extra = dict(session.action.payload["extraData"])
     assert session.action.payload["appId"] == "wxbd687630cd02ce1d"
-    assert client.verify(extra, fake_module.API_KEY, "HMAC-SHA256")
+    assert client.verify(extra, fake_module.API_KEY, "MD5")
+    assert "nonce_str" not in extra
+    assert "sign_type" not in extra
     assert (extra["sub_mch_id"], extra["plan_id"], extra["contract_code"]) == ("1900000110", "12535", "agr-0001")
     assert extra["notify_url"].endswith(f"/webhooks/payments/wechatpay/{ctx.tenant_id}")
 
@@ -155,7 +157,7 @@ async def test_web_signing_is_a_signed_entrustweb_url(fake: Any) -> None:
     assert (url.netloc, url.path) == ("api.mch.weixin.qq.com", "/papay/partner/entrustweb")
     params = dict(parse_qsl(url.query))
     assert params["contract_display_account"] == "猫粮月卡"  # signed raw, URL-encoded only in the link
-    assert client.verify(params, fake_module.API_KEY, "HMAC-SHA256")
+    assert client.verify(params, fake_module.API_KEY, "MD5")
 
 
 async def test_an_emoji_display_account_is_refused(fake: Any) -> None:

@@ -322,8 +322,8 @@ class WeChatPayPayments:
             try:
                 existing = await self._order(client, ctx, request.attempt_id)
             except TransportError as exc:
-                return _result(ProviderStatus.NOT_SUBMITTED if not exc.sent else ProviderStatus.UNKNOWN,
-                               code="CONNECTION_FAILED" if not exc.sent else "TIMEOUT", message=str(exc))
+                # An earlier call may have applied this attempt: not knowing is UNKNOWN, never NOT_SUBMITTED.
+                return _result(ProviderStatus.UNKNOWN, code="QUERY_FAILED", message=str(exc))
             if existing is not None:
                 return self._replayed(ctx, request, existing)
             contract = await self._contract(client, ctx, request.agreement_id)

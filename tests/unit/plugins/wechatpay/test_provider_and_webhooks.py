@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pydantic
 import pytest
 import respx
@@ -303,3 +304,19 @@ async def test_an_unpaid_charge_cannot_be_refunded(fake: Any) -> None:
     result = await WeChatPayPayments().refund(make_ctx(**CERTIFICATE), RefundRequest(
         refund_id="ref-1", attempt_id="att-never", amount_fen=100, charge_amount_fen=9900))
     assert (result.status, result.error_code) == (ProviderStatus.FAILED, "CHARGE_NOT_SUCCEEDED")
+
+
+async def test_an_unreachable_lookup_before_the_debit_is_unknown_not_unsubmitted() -> None:
+    # An earlier call may have applied the attempt; only a refused *apply* after an empty lookup is NOT_SUBMITTED.
+    sent: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        raise httpx.ConnectError("down")
+
+    provider = WeChatPayPayments(http_client_factory=lambda config: httpx.AsyncClient(
+        base_url=client.BASE_URL, transport=httpx.MockTransport(refuse)))
+    result = await provider.charge(make_ctx(), ChargeRequest(
+        attempt_id="att-lookup", payment_id="pay-1", agreement_id="agr-lookup", amount_fen=9900, description="月卡"))
+    assert (result.status, result.error_code) == (ProviderStatus.UNKNOWN, "QUERY_FAILED")
+    assert sent == ["/pay/paporderquery"]

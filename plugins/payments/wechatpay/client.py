@@ -29,7 +29,7 @@ from pawpay.plugins.payments.wechatpay.config import WeChatPayConfig
 
 BASE_URL = "https://api.mch.weixin.qq.com"
 MAX_XML_BYTES = 64 * 1024  # WeChat's answers and callbacks are a few hundred bytes
-CONNECT_TIMEOUT_SECONDS = 5.0
+CONNECT_TIMEOUT_SECONDS = 2.0  # connecting is quick or hopeless; a failed connect proves nothing was sent
 SignType = Literal["HMAC-SHA256", "MD5"]
 HttpClientFactory = Callable[[WeChatPayConfig], httpx.AsyncClient]
 

@@ -43,7 +43,9 @@ class WeChatPayConfig(ProviderConfig):
     api_client_key_pem: pydantic.SecretStr | None = pydantic.Field(
         default=None, description="The private key of that certificate (apiclient_key.pem), PEM.")
     request_timeout_seconds: float = pydantic.Field(
-        default=10.0, ge=1.0, le=30.0, description="How long one call may take before its outcome counts as unknown.")
+        default=3.0, ge=1.0, le=10.0,
+        description="How long one WeChat call may take before its outcome counts as unknown. A debit makes up to "
+                    "four calls, which must fit in pawpay's 15-second guard on money-moving operations.")
 
     @pydantic.field_validator("api_key")
     @classmethod

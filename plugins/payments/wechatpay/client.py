@@ -87,11 +87,11 @@ def encode(params: Mapping[str, str]) -> bytes:
     return "".join(parts).encode()
 
 
-def decode(body: bytes) -> dict[str, str]:
-    """The fields of a flat ``<xml>`` message.
+def decode(body: bytes, root_tag: str = "xml") -> dict[str, str]:
+    """The fields of a flat ``<xml>`` message (``root_tag``: ``root`` for a refund callback's ``req_info``).
 
     Raises:
-        XmlRefused: too large, a DTD or entity declaration, not XML, not a flat ``<xml>`` root.
+        XmlRefused: too large, a DTD or entity declaration, not XML, not a flat ``<root_tag>`` root.
     """
     if len(body) > MAX_XML_BYTES:
         raise XmlRefused("the XML body is too large")
@@ -101,8 +101,8 @@ def decode(body: bytes) -> dict[str, str]:
         root = ET.fromstring(body)  # noqa: S314 - size-limited and declaration-free (checked above)
     except ET.ParseError as exc:
         raise XmlRefused(f"not XML: {exc}") from None
-    if root.tag != "xml":
-        raise XmlRefused(f"the root element is <{root.tag}>, not <xml>")
+    if root.tag != root_tag:
+        raise XmlRefused(f"the root element is <{root.tag}>, not <{root_tag}>")
     fields: dict[str, str] = {}
     for child in root:
         if len(child) or child.tag in fields:

@@ -20,9 +20,9 @@ How the contract maps onto WeChat's APIv2 (all signed XML, see :mod:`.client`):
   connection, FREQUENCY_LIMITED or a call outside 07:00-22:00 → ``NOT_SUBMITTED``.
 * **Refunds** = ``/secapi/pay/refund`` over mutual TLS with the 服务商's API client certificate
   (config PEM), ``out_refund_no`` = the refund id, looked up first with ``/pay/refundquery``.
-* **Not built yet:** 预扣费通知 (APIv3 with RSA certificate signing), refund callbacks
-  (``req_info`` is AES-256-ECB), profit sharing on PAP orders (unverified with WeChat), onboarding
-  (APIv3 applyment), bills.
+* **Callbacks**: debit, contract and refund results (see :mod:`.webhooks`).
+* **Not built yet:** 预扣费通知 (APIv3 with RSA certificate signing), profit sharing on PAP orders
+  (unverified with WeChat), onboarding (APIv3 applyment), bills.
 """
 
 from __future__ import annotations

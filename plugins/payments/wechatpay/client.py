@@ -163,6 +163,11 @@ class WeChatPayV2Client:
         self._http = http
 
     @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying client (base URL and timeouts set), for the APIv3 call that shares it."""
+        return self._http
+
+    @property
     def _key(self) -> str:
         return self._config.api_key.get_secret_value()
 

@@ -42,6 +42,12 @@ class WeChatPayConfig(ProviderConfig):
                                   "refunds are sent over mutual TLS with it.")
     api_client_key_pem: pydantic.SecretStr | None = pydantic.Field(
         default=None, description="The private key of that certificate (apiclient_key.pem), PEM.")
+    wechatpay_public_key_pem: str | None = pydantic.Field(
+        default=None, description="The WeChat Pay public key (微信支付公钥, pub_key.pem), PEM; verifies the answers "
+                                  "to APIv3 calls (预扣费通知). Public, not a secret.")
+    wechatpay_public_key_id: str | None = pydantic.Field(
+        default=None, pattern=r"^PUB_KEY_ID_[0-9A-Za-z]+$",
+        description="The id of that public key (PUB_KEY_ID_...); answers signed with another key are refused.")
     request_timeout_seconds: float = pydantic.Field(
         default=3.0, ge=1.0, le=10.0,
         description="How long one WeChat call may take before its outcome counts as unknown. A debit makes up to "
@@ -61,6 +67,13 @@ class WeChatPayConfig(ProviderConfig):
     def _is_pem(cls, value: pydantic.SecretStr | None) -> pydantic.SecretStr | None:
         if value is not None and "-----BEGIN " not in value.get_secret_value():
             raise ValueError("must be PEM text (-----BEGIN ...)")
+        return value
+
+    @pydantic.field_validator("wechatpay_public_key_pem")
+    @classmethod
+    def _is_public_key_pem(cls, value: str | None) -> str | None:
+        if value is not None and "-----BEGIN PUBLIC KEY-----" not in value:
+            raise ValueError("must be a PEM public key (-----BEGIN PUBLIC KEY-----)")
         return value
 
     @property

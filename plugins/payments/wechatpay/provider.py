@@ -21,18 +21,23 @@ How the contract maps onto WeChat's APIv2 (all signed XML, see :mod:`.client`):
 * **Refunds** = ``/secapi/pay/refund`` over mutual TLS with the 服务商's API client certificate
   (config PEM), ``out_refund_no`` = the refund id, looked up first with ``/pay/refundquery``.
 * **Callbacks**: debit, contract and refund results (see :mod:`.webhooks`).
-* **Not built yet:** 预扣费通知 (APIv3 with RSA certificate signing), profit sharing on PAP orders
+* **Pre-debit notice** (预扣费通知) is the one APIv3 call: JSON, RSA-signed (see :mod:`.apiv3`).
+* **Not built yet:** profit sharing on PAP orders
   (unverified with WeChat), onboarding (APIv3 applyment), bills.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, time
 from typing import Any, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from pawpay.platform.hooks import (
     AgreementInfo,
@@ -57,8 +62,8 @@ from pawpay.platform.hooks import (
     WebhookAck,
     WebhookEvent,
 )
+from pawpay.plugins.payments.wechatpay import apiv3, webhooks
 from pawpay.plugins.payments.wechatpay import client as v2
-from pawpay.plugins.payments.wechatpay import webhooks
 from pawpay.plugins.payments.wechatpay.client import HttpClientFactory, TransportError, WeChatPayV2Client
 from pawpay.plugins.payments.wechatpay.config import WeChatPayConfig
 
@@ -69,6 +74,8 @@ QUERY_CONTRACT = "/papay/partner/querycontract"
 DELETE_CONTRACT = "/papay/deletecontract"
 REFUND = "/secapi/pay/refund"
 REFUND_QUERY = "/pay/refundquery"
+NOTIFY = "/v3/partner-papay/contracts/{contract_id}/notify"
+USER_AGENT = "pawpay-wechatpay"  # APIv3 requires a User-Agent
 SIGN_PAGE = "https://api.mch.weixin.qq.com/papay/partner/entrustweb"
 SIGN_MINI_PROGRAM = "wxbd687630cd02ce1d"  # WeChat's contract-signing mini-program (chapter3_3)
 
@@ -80,7 +87,7 @@ DEBIT_WINDOW_DAYS = 7  # pre-notice mode: days 3-9 after the notice
 _PENDING_STATES = frozenset({"ACCEPT", "USERPAYING", "NOTPAY"})
 _FAILED_STATES = frozenset({"PAY_FAIL", "CLOSED", "REVOKED", "PAYERROR"})
 _UNKNOWN_ERRORS = frozenset({"SYSTEMERROR", "BANKERROR"})
-_NOT_SUBMITTED_ERRORS = frozenset({"FREQUENCY_LIMITED", "FREQ_LIMIT"})
+_NOT_SUBMITTED_ERRORS = frozenset({"FREQUENCY_LIMITED", "FREQ_LIMIT", "FREQUENCY_LIMIT_EXCEED"})
 _ALREADY_USED = frozenset({"ORDERPAID", "OUT_TRADE_NO_USED", "ORDERCLOSED", "ORDER_ACCEPTED"})
 _NO_ORDER = frozenset({"ORDERNOTEXIST", "ORDER_NOT_EXIST"})
 _NO_CONTRACT = frozenset({"CONTRACT_NOT_EXIST", "CONTRACTNOTEXIST"})
@@ -137,6 +144,17 @@ def _order_result(order: Fields) -> ProviderResult:
     return _result(ProviderStatus.UNKNOWN, reference=reference, code="UNEXPECTED_STATE", **raw)
 
 
+def _v3_error(response: httpx.Response) -> tuple[str, str]:
+    """``(code, message)`` of an APIv3 error answer (``{"code": .., "message": ..}``)."""
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("code"), str) and answer["code"]:
+        return answer["code"], str(answer.get("message", ""))[:200]
+    return f"HTTP_{response.status_code}", ""
+
+
 class WeChatPayPayments:
     """The ``payments/wechatpay`` provider (see the module docstring).
 
@@ -147,7 +165,8 @@ class WeChatPayPayments:
 
     config_schema: ClassVar[type[ProviderConfig]] = WeChatPayConfig
     capabilities: ClassVar[Capabilities] = frozenset({Capability.AGREEMENTS, Capability.WEBHOOKS,
-                                                      Capability.REFUNDS, Capability.PARTIAL_REFUNDS})
+                                                      Capability.REFUNDS, Capability.PARTIAL_REFUNDS,
+                                                      Capability.PRE_DEBIT_NOTICE})
 
     def __init__(self, http_client_factory: HttpClientFactory = v2.default_http_client,
                  certificate_http_client_factory: HttpClientFactory = v2.certificate_http_client) -> None:
@@ -279,9 +298,78 @@ class WeChatPayPayments:
         return _result(ProviderStatus.FAILED, code=answer.get("err_code") or "REFUSED",
                        message=answer.get("err_code_des"))
 
-    async def send_pre_debit_notice(self, ctx: _Ctx, notice: PreDebitNotice) -> ProviderResult:
-        raise ProviderError("预扣费通知 is an APIv3 call (RSA certificate signing) and is not built; "
-                            "the template's 24 h notice mode applies", code="UNSUPPORTED")
+    async def send_pre_debit_notice(self, ctx: _Ctx, notice: PreDebitNotice) -> ProviderResult:  # noqa: PLR0911 - one per outcome
+        """预扣费通知: ``POST /v3/partner-papay/contracts/{contract_id}/notify`` (APIv3, JSON, RSA-signed).
+
+        The ``contract_id`` comes from ``querycontract`` first (an inactive contract fails
+        ``CONTRACT_NOT_EXIST`` and nothing is sent). The API takes no request id, so the call is
+        not idempotent at WeChat: the same ``notice_id`` sent twice notifies the payer twice (no
+        money moves); ``notice_id`` is kept in ``raw``.
+        """
+        limits = self.rail_limits(ctx)
+        refusal = limits.amount_refusal(notice.amount_fen)
+        if refusal:
+            return _result(ProviderStatus.FAILED, code="AMOUNT_LIMIT_EXCEEDED", message=refusal)
+        if notice.currency != "CNY":
+            return _result(ProviderStatus.FAILED, code="CURRENCY_UNSUPPORTED", message="WeChat debits CNY only")
+        now = ctx.now()
+        days = (notice.debit_on - now.astimezone(webhooks.BEIJING).date()).days
+        if days < 0:
+            return _result(ProviderStatus.FAILED, code="DEBIT_DATE_PASSED", message="the debit date is past")
+        if not limits.allows_time(now):
+            return _result(ProviderStatus.NOT_SUBMITTED, code="OUTSIDE_ALLOWED_HOURS",
+                           message="WeChat takes pre-debit notices 07:00-22:00 Beijing time")
+        try:
+            signer = apiv3.MerchantSigner.from_config(ctx.config)
+            public_key = apiv3.platform_public_key(ctx.config)
+        except ProviderError as exc:
+            return _result(ProviderStatus.NOT_SUBMITTED, code=exc.code, message=exc.message)
+        async with self._client(ctx) as client:
+            try:
+                contract = await self._contract(client, ctx, notice.agreement_id)
+            except ProviderError as exc:  # nothing was notified yet
+                status = ProviderStatus.NOT_SUBMITTED if exc.retryable else ProviderStatus.FAILED
+                return _result(status, code=exc.code, message=exc.message)
+            if contract is None or contract.get("contract_state") != "0" or not contract.get("contract_id"):
+                return _result(ProviderStatus.FAILED, code="CONTRACT_NOT_EXIST",
+                               message="no active contract for the agreement")
+            return await self._notify(ctx, client, signer, public_key, notice, contract["contract_id"], max(days, 1))
+
+    async def _notify(  # noqa: PLR0911 - one per outcome
+            self, ctx: _Ctx, client: WeChatPayV2Client, signer: apiv3.MerchantSigner, public_key: RSAPublicKey,
+            notice: PreDebitNotice, contract_id: str, days: int) -> ProviderResult:
+        config = ctx.config
+        payload: dict[str, Any] = {"sp_mchid": config.mch_id, "sp_appid": config.appid, "sub_mchid": config.sub_mch_id}
+        if config.sub_appid:
+            payload["sub_appid"] = config.sub_appid
+        # deduct_duration: how many days from today until the planned debit (at least one).
+        payload.update({"estimated_amount": {"amount": notice.amount_fen, "currency": "CNY"},
+                        "deduct_duration": {"count": days, "unit": "DAY"}})
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        url = NOTIFY.format(contract_id=quote(contract_id, safe=""))
+        headers = {"Authorization": signer.authorization("POST", url, body, int(ctx.now().timestamp())),
+                   "Content-Type": "application/json", "Accept": "application/json", "User-Agent": USER_AGENT}
+        raw: dict[str, Any] = {"notice_id": notice.notice_id, "contract_id": contract_id}
+        try:
+            response = await client.http.post(url, content=body.encode(), headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            return _result(ProviderStatus.NOT_SUBMITTED, code="CONNECTION_FAILED", message=type(exc).__name__, **raw)
+        except httpx.HTTPError as exc:
+            return _result(ProviderStatus.UNKNOWN, code="TIMEOUT", message=type(exc).__name__, **raw)
+        error = _v3_error(response)
+        if response.status_code >= 500:
+            return _result(ProviderStatus.UNKNOWN, code=error[0], message=error[1], **raw)
+        problem = apiv3.answer_problem(response.headers, response.content, public_key,
+                                       config.wechatpay_public_key_id, ctx.now())
+        if problem:
+            return _result(ProviderStatus.UNKNOWN, code="BAD_RESPONSE", message=problem, **raw)
+        if response.status_code in {200, 204}:
+            return _result(ProviderStatus.SUCCEEDED, reference=contract_id, **raw)
+        if response.status_code == 429 or error[0] in _NOT_SUBMITTED_ERRORS:
+            return _result(ProviderStatus.NOT_SUBMITTED, code="RATE_LIMITED", message=error[1], **raw)
+        if 400 <= response.status_code < 500:
+            return _result(ProviderStatus.FAILED, code=error[0], message=error[1], **raw)
+        return _result(ProviderStatus.UNKNOWN, code=f"HTTP_{response.status_code}", message=error[1], **raw)
 
     # --- charges --------------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@ one instance per data directory; data survives SIGKILL; Ctrl-C stops everything.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -50,6 +52,37 @@ def _postgres_running(data_dir: Path) -> bool:
     return any(f"-D {data_dir / 'postgres'}" in line for line in out.splitlines())
 
 
+def _webhook_is_processed_in_process(client: httpx.Client, base: str, tenant_id: str) -> None:
+    """The store picks its payment provider; a signed webhook is stored, verified and then
+    processed by the in-process scheduler and worker (DB-driven jobs in the embedded mode)."""
+    secret = "dev-webhook-secret-123"
+    chosen = client.put("/api/v1/store/providers/payments",
+                        json={"provider": "sandbox", "config": {"merchant_id": "m1", "webhook_secret": secret}})
+    assert chosen.status_code == 200, chosen.text
+    timestamp = str(int(time.time()))
+    body = json.dumps({"id": "evt_dev_1", "type": "charge.succeeded", "created": int(timestamp),
+                       "attempt_id": "a1", "transaction_id": "t1", "status": "succeeded", "error_code": None,
+                       "amount_fen": 29800}, separators=(",", ":")).encode()
+    signature = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    answer = httpx.post(f"{base}/webhooks/payments/sandbox/{tenant_id}", content=body,
+                        headers={"x-sandbox-timestamp": timestamp, "x-sandbox-signature": signature})
+    assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if _processed(base):
+            return
+        time.sleep(0.5)
+    raise AssertionError("the webhook event was not processed by the embedded scheduler and worker")
+
+
+def _processed(base: str) -> bool:
+    # The worker runs inside `pawpay dev`, so its job counter is on the same /metrics page.
+    metrics = httpx.get(f"{base}/metrics").text
+    return any(line.startswith("pawpay_jobs_total") and "process_webhook_event" in line
+               and 'outcome="succeeded"' in line and not line.rstrip().endswith(" 0.0")
+               for line in metrics.splitlines())
+
+
 def test_dev_end_to_end(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     port = free_port()
@@ -81,6 +114,7 @@ def test_dev_end_to_end(tmp_path: Path) -> None:
                 "roles": ["front_desk"]})
             assert created.status_code == 201, created.text
             assert client.get("/login", headers={"accept": "text/html"}).status_code == 200
+            _webhook_is_processed_in_process(client, base, login.json()["tenant_id"])
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)

@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "pawpay"
 
 # The platform's own components, registered before any entry point (pytest's default_plugins).
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    "pawpay.platform.ledger.plugin",
     "pawpay.platform.tenancy.plugin",
     "pawpay.platform.identity.plugin",
     "pawpay.platform.audit.plugin",

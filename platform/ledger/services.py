@@ -1,0 +1,316 @@
+"""The double-entry ledger: the only way any domain records a movement of money.
+
+Every movement is a journal entry of at least two postings (debit > 0, credit < 0, integer fen)
+that sum to zero. Entries are never edited: a mistake is undone by :func:`reverse_entry`. Each
+entry carries an idempotency key, unique per store: posting the same key again with the same
+postings returns the original entry; with different postings it is a 409.
+
+The ledger mirrors what the licensed provider holds for each store (ARCHITECTURE §5a); pawpay
+never holds funds. The database enforces the invariants too (balanced entries checked at
+COMMIT, append-only tables, non-negative accounts); the checks here give callers clear errors.
+
+Usage from another domain::
+
+    from pawpay.platform.ledger import services as ledger
+
+    await ledger.ensure_accounts(ctx, ["store_funds_held", f"customer_receivable:{contract_no}"])
+    await ledger.post_entry(ctx, idempotency_key=f"debit:{attempt_id}", description="monthly debit",
+                            postings=[("store_funds_held", 29800), (f"customer_receivable:{contract_no}", -29800)])
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pawpay.platform.audit.services import record
+from pawpay.platform.clock import utcnow
+from pawpay.platform.errors import NotFound, ValidationFailed
+from pawpay.platform.ledger.errors import AlreadyReversed, IdempotencyMismatch, InsufficientBalance
+from pawpay.platform.ledger.rules import definition, normal_balance, reversed_postings, validate_postings
+from pawpay.platform.ledger.tables import JournalEntry, LedgerAccount, LedgerPosting
+from pawpay.platform.tenancy.context import TenantContext
+from pawpay.platform.tenancy.scope import tenant_scope
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class PostingView:
+    account_code: str
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    id: uuid.UUID
+    idempotency_key: str
+    description: str
+    effective_at: datetime
+    recorded_at: datetime
+    reverses_entry_id: uuid.UUID | None
+    created_by: str
+    postings: list[PostingView]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    code: str
+    kind: str
+    may_go_negative: bool
+    balance_fen: int  # on the account's normal side (see rules)
+    signed_fen: int  # debits minus credits
+
+
+def _check_key(idempotency_key: str) -> str:
+    if not isinstance(idempotency_key, str) or not idempotency_key.strip() or len(idempotency_key) > MAX_KEY_LENGTH:
+        raise ValidationFailed("an idempotency key of 1 to 255 characters is required", field="idempotency_key")
+    return idempotency_key
+
+
+def _check_time(value: datetime | None, field: str) -> datetime | None:
+    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+        raise ValidationFailed("times must be timezone-aware", field=field)
+    return value
+
+
+async def ensure_accounts(ctx: TenantContext, codes: Iterable[str]) -> None:
+    """Create the store's accounts named by ``codes`` that do not exist yet (kinds from the chart)."""
+    wanted = sorted(set(codes))
+    definitions = {code: definition(code) for code in wanted}
+    now = utcnow()
+    async with tenant_scope(ctx):
+        for code in wanted:
+            found = definitions[code]
+            await LedgerAccount.raw(
+                "INSERT INTO ledger_account (id, tenant_id, code, kind, may_go_negative, created_at) "
+                "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT ON CONSTRAINT ledger_account_uq_tenant_code DO NOTHING",
+                uuid.uuid4(), ctx.tenant_id, code, str(found.kind), found.may_go_negative, now,
+            )
+
+
+async def post_entry(
+    ctx: TenantContext,
+    *,
+    idempotency_key: str,
+    description: str,
+    postings: Sequence[tuple[str, int]],
+    effective_at: datetime | None = None,
+) -> EntryView:
+    """Record one balanced entry (or return the one already recorded under ``idempotency_key``)."""
+    key = _check_key(idempotency_key)
+    lines = validate_postings(postings)
+    _check_time(effective_at, "effective_at")
+    async with tenant_scope(ctx):
+        return await _post(ctx, key, description, lines, effective_at, reverses_entry_id=None)
+
+
+async def reverse_entry(ctx: TenantContext, entry_id: uuid.UUID, *, idempotency_key: str, reason: str) -> EntryView:
+    """Undo ``entry_id`` with a new entry of the opposite postings (an entry is reversed once)."""
+    key = _check_key(idempotency_key)
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed("a reason is required to reverse an entry", field="reason")
+    async with tenant_scope(ctx):
+        original = await _entry(ctx, entry_id)
+        lines = sorted(reversed_postings((p.account_code, p.amount_fen) for p in original.postings))
+        return await _post(ctx, key, f"reversal: {reason.strip()}", lines, None, reverses_entry_id=original.id)
+
+
+async def _post(
+    ctx: TenantContext,
+    key: str,
+    description: str,
+    lines: list[tuple[str, int]],
+    effective_at: datetime | None,
+    *,
+    reverses_entry_id: uuid.UUID | None,
+) -> EntryView:
+    # A replay is answered before anything else (even if its accounts were never created).
+    replay = await _replay(ctx, key, lines, reverses_entry_id)
+    if replay is not None:
+        return replay
+    # Lock the accounts in code order (no deadlock between two entries on the same accounts); a
+    # concurrent entry with the same key waits here, then finds the first one's entry below.
+    accounts = await _lock_accounts(ctx, [code for code, _amount in lines])
+    replay = await _replay(ctx, key, lines, reverses_entry_id)
+    if replay is not None:
+        return replay
+    if reverses_entry_id is not None and await JournalEntry.exists().where(
+        (JournalEntry.tenant_id == ctx.tenant_id) & (JournalEntry.reverses_entry_id == reverses_entry_id)
+    ):
+        raise AlreadyReversed("this entry has already been reversed", entry_id=str(reverses_entry_id))
+
+    for code, amount in lines:
+        account = accounts[code]
+        if account["may_go_negative"]:
+            continue
+        signed = await _signed_sum(account["id"], None)
+        after = normal_balance(account["kind"], signed + amount)
+        if after < 0:
+            raise InsufficientBalance("the entry would take an account below zero", account_code=code,
+                                      balance_fen=normal_balance(account["kind"], signed), change_fen=amount)
+
+    now = utcnow()
+    entry_id = uuid.uuid4()
+    created_by = ctx.actor_label or (str(ctx.actor_id) if ctx.actor_id else "")
+    await JournalEntry.insert(JournalEntry(
+        id=entry_id, tenant_id=ctx.tenant_id, idempotency_key=key, description=description[:2000],
+        effective_at=effective_at or now, recorded_at=now, reverses_entry_id=reverses_entry_id,
+        created_by=created_by[:255],
+    ))
+    await LedgerPosting.insert(*[
+        LedgerPosting(id=uuid.uuid4(), tenant_id=ctx.tenant_id, entry_id=entry_id, account_id=accounts[code]["id"],
+                      amount_fen=amount, currency="CNY")
+        for code, amount in lines
+    ])
+    await record(ctx, "ledger.entry_reversed" if reverses_entry_id else "ledger.entry_posted",
+                 target_type="journal_entry", target_id=str(entry_id),
+                 after={"idempotency_key": key, "description": description[:2000],
+                        "effective_at": (effective_at or now).isoformat(),
+                        "reverses_entry_id": str(reverses_entry_id) if reverses_entry_id else None,
+                        "postings": [{"account_code": c, "amount_fen": a} for c, a in lines]})
+    return EntryView(id=entry_id, idempotency_key=key, description=description[:2000],
+                     effective_at=effective_at or now, recorded_at=now, reverses_entry_id=reverses_entry_id,
+                     created_by=created_by[:255], postings=[PostingView(c, a) for c, a in lines])
+
+
+async def _replay(
+    ctx: TenantContext, key: str, lines: list[tuple[str, int]], reverses_entry_id: uuid.UUID | None
+) -> EntryView | None:
+    existing = await JournalEntry.select(JournalEntry.id).where(
+        (JournalEntry.tenant_id == ctx.tenant_id) & (JournalEntry.idempotency_key == key)
+    ).first()
+    if existing is None:
+        return None
+    entry = await _entry(ctx, existing["id"])
+    if sorted((p.account_code, p.amount_fen) for p in entry.postings) != lines or (
+        entry.reverses_entry_id != reverses_entry_id
+    ):
+        raise IdempotencyMismatch("this idempotency key was used for a different entry",
+                                  idempotency_key=key, entry_id=str(entry.id))
+    return entry
+
+
+async def _lock_accounts(ctx: TenantContext, codes: list[str]) -> dict[str, dict[str, Any]]:
+    wanted = sorted(set(codes))
+    rows = await LedgerAccount.raw(
+        "SELECT id, code, kind, may_go_negative FROM ledger_account WHERE tenant_id = {} AND code = ANY({}) "
+        "ORDER BY code FOR UPDATE",
+        ctx.tenant_id, wanted,
+    )
+    found = {row["code"]: row for row in rows}
+    missing = [code for code in wanted if code not in found]
+    if missing:
+        raise NotFound("ledger account not found", account_code=missing[0])
+    return found
+
+
+async def _signed_sum(account_id: uuid.UUID, as_of: datetime | None) -> int:
+    rows = await LedgerPosting.raw(
+        "SELECT COALESCE(SUM(p.amount_fen), 0)::bigint AS total FROM ledger_posting p "
+        "JOIN journal_entry e ON e.id = p.entry_id "
+        "WHERE p.account_id = {} AND ({}::timestamptz IS NULL OR e.effective_at <= {}::timestamptz)",
+        account_id, as_of, as_of,
+    )
+    return int(rows[0]["total"])
+
+
+async def _entry(ctx: TenantContext, entry_id: uuid.UUID) -> EntryView:
+    row = await JournalEntry.select().where(
+        (JournalEntry.id == entry_id) & (JournalEntry.tenant_id == ctx.tenant_id)
+    ).first()
+    if row is None:
+        raise NotFound("ledger entry not found")  # same answer for another store's entry
+    postings = await _postings(ctx, [row["id"]])
+    return _view(row, postings.get(row["id"], []))
+
+
+async def _postings(ctx: TenantContext, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PostingView]]:
+    if not entry_ids:
+        return {}
+    rows = await LedgerPosting.raw(
+        "SELECT p.entry_id, a.code, p.amount_fen FROM ledger_posting p JOIN ledger_account a ON a.id = p.account_id "
+        "WHERE p.tenant_id = {} AND p.entry_id = ANY({}) ORDER BY a.code",
+        ctx.tenant_id, entry_ids,
+    )
+    out: dict[uuid.UUID, list[PostingView]] = {}
+    for r in rows:
+        out.setdefault(r["entry_id"], []).append(PostingView(r["code"], int(r["amount_fen"])))
+    return out
+
+
+def _view(row: dict[str, Any], postings: list[PostingView]) -> EntryView:
+    return EntryView(id=row["id"], idempotency_key=row["idempotency_key"], description=row["description"],
+                     effective_at=row["effective_at"], recorded_at=row["recorded_at"],
+                     reverses_entry_id=row["reverses_entry_id"], created_by=row["created_by"], postings=postings)
+
+
+async def balance(ctx: TenantContext, account_code: str, as_of: datetime | None = None) -> int:
+    """The account's balance on its normal side, counting entries effective at or before ``as_of``."""
+    definition(account_code)
+    _check_time(as_of, "as_of")
+    async with tenant_scope(ctx):
+        account = await LedgerAccount.select(LedgerAccount.id, LedgerAccount.kind).where(
+            (LedgerAccount.tenant_id == ctx.tenant_id) & (LedgerAccount.code == account_code)
+        ).first()
+        if account is None:
+            raise NotFound("ledger account not found", account_code=account_code)
+        return normal_balance(account["kind"], await _signed_sum(account["id"], as_of))
+
+
+async def balances(ctx: TenantContext, as_of: datetime | None = None) -> list[AccountBalance]:
+    """Every account of the store with its balance as of ``as_of`` (default: now), by code."""
+    _check_time(as_of, "as_of")
+    async with tenant_scope(ctx):
+        rows = await LedgerAccount.raw(
+            "SELECT a.code, a.kind, a.may_go_negative, COALESCE(SUM(p.amount_fen) FILTER "
+            "(WHERE {}::timestamptz IS NULL OR e.effective_at <= {}::timestamptz), 0)::bigint AS signed "
+            "FROM ledger_account a LEFT JOIN ledger_posting p ON p.account_id = a.id "
+            "LEFT JOIN journal_entry e ON e.id = p.entry_id "
+            "WHERE a.tenant_id = {} GROUP BY a.id, a.code, a.kind, a.may_go_negative ORDER BY a.code",
+            as_of, as_of, ctx.tenant_id,
+        )
+    return [AccountBalance(code=r["code"], kind=r["kind"], may_go_negative=r["may_go_negative"],
+                           balance_fen=normal_balance(r["kind"], int(r["signed"])), signed_fen=int(r["signed"]))
+            for r in rows]
+
+
+async def get_entry(ctx: TenantContext, entry_id: uuid.UUID) -> EntryView:
+    async with tenant_scope(ctx):
+        return await _entry(ctx, entry_id)
+
+
+async def entries(
+    ctx: TenantContext,
+    *,
+    account_code: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[EntryView], int]:
+    """The store's entries, newest effective first, optionally touching one account and/or in
+    ``[since, until)`` of effective time; with the total count."""
+    _check_time(since, "since")
+    _check_time(until, "until")
+    if account_code is not None:
+        definition(account_code)
+    where = (
+        "e.tenant_id = {} AND ({}::timestamptz IS NULL OR e.effective_at >= {}::timestamptz) "
+        "AND ({}::timestamptz IS NULL OR e.effective_at < {}::timestamptz) "
+        "AND ({}::text IS NULL OR EXISTS (SELECT 1 FROM ledger_posting p JOIN ledger_account a "
+        "ON a.id = p.account_id WHERE p.entry_id = e.id AND a.code = {}::text))"
+    )
+    args = [ctx.tenant_id, since, since, until, until, account_code, account_code]
+    async with tenant_scope(ctx):
+        total_rows = await JournalEntry.raw(f"SELECT COUNT(*) AS n FROM journal_entry e WHERE {where}", *args)
+        rows = await JournalEntry.raw(
+            f"SELECT e.* FROM journal_entry e WHERE {where} "
+            "ORDER BY e.effective_at DESC, e.recorded_at DESC, e.id LIMIT {} OFFSET {}",
+            *args, limit, offset,
+        )
+        postings = await _postings(ctx, [r["id"] for r in rows])
+    return [_view(r, postings.get(r["id"], [])) for r in rows], int(total_rows[0]["n"])

@@ -125,9 +125,23 @@ async def _seed_identity_rows(store: Any) -> None:
     await identity.login(store.manager_email, PASSWORD, ip="198.51.100.1")
 
 
+async def _ledger_rows(store: Any) -> None:
+    """An account pair and one balanced entry: the ledger refuses unbalanced rows at COMMIT."""
+    from pawpay.platform.ledger import services as ledger
+
+    ctx = TenantContext(tenant_id=store.tenant_id, actor_label="isolation fixture")
+    await ledger.ensure_accounts(ctx, ["store_funds_held", "contract_sales"])
+    await ledger.post_entry(ctx, idempotency_key="isolation-fixture", description="isolation fixture",
+                            postings=[("store_funds_held", 100), ("contract_sales", -100)])
+
+
 # Tables whose rows the generic insert cannot build (check constraints, JSON shapes...):
 # name -> async factory(store) that creates at least one row for the store.
-ROW_FACTORIES: dict[str, Callable[[Any], Awaitable[None]]] = {}
+ROW_FACTORIES: dict[str, Callable[[Any], Awaitable[None]]] = {
+    "ledger_account": _ledger_rows,
+    "journal_entry": _ledger_rows,
+    "ledger_posting": _ledger_rows,
+}
 
 
 def _sample_value(column: Column, enum_labels: dict[int, list[str]]) -> Any:  # noqa: PLR0911 - one per type

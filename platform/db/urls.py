@@ -21,8 +21,3 @@ def with_database(dsn: str, database: str) -> str:
 
 def database_name(dsn: str) -> str:
     return urlsplit(dsn).path.lstrip("/") or "postgres"
-
-
-def user_name(dsn: str) -> str:
-    netloc = urlsplit(dsn).netloc
-    return netloc.rsplit("@", 1)[0].split(":", 1)[0] if "@" in netloc else "postgres"

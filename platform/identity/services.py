@@ -135,20 +135,6 @@ async def list_operators(ctx: PlatformContext) -> list[AccountView]:
     return [AccountView(**r) for r in rows]
 
 
-async def list_all_accounts(
-    ctx: PlatformContext, *, tenant_id: uuid.UUID | None = None, limit: int = 50, offset: int = 0
-) -> tuple[list[AccountView], int]:
-    async with platform_scope("list accounts", ctx):
-        query = Account.select(*_ACCOUNT_COLUMNS)
-        count = Account.count()
-        if tenant_id:
-            query = query.where(Account.tenant_id == tenant_id)
-            count = count.where(Account.tenant_id == tenant_id)
-        rows = await query.order_by(Account.tenant_id).order_by(Account.email).limit(limit).offset(offset)
-        total = await count
-    return [AccountView(**r) for r in rows], total
-
-
 # --- store staff -------------------------------------------------------------------------------
 
 async def create_staff(

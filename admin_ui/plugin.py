@@ -15,6 +15,17 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
+# Page modules that declare their own ``ROUTES`` (route handlers) and ``NAV`` ({area: [NavItem]}).
+DECLARING_PAGE_MODULES: tuple[str, ...] = (
+    "business_calendar", "alerts", "applications", "merchants", "settlement",
+)
+
+
+def _page_modules() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(f"pawpay.admin_ui.pages.{name}") for name in DECLARING_PAGE_MODULES]
+
 
 @hookimpl
 def pawpay_route_handlers() -> list[object]:
@@ -31,6 +42,7 @@ def pawpay_route_handlers() -> list[object]:
         sandbox.SandboxInboxPages, sandbox.identity_page, sandbox.identity_complete,
         create_static_files_router(path=STATIC_PATH, directories=[STATIC], name="admin_ui_static",
                                    opt={"auth": "public"}, include_in_schema=False),
+        *(handler for module in _page_modules() for handler in module.ROUTES),
     ]
 
 
@@ -58,6 +70,7 @@ def pawpay_admin_nav(area: str) -> list[NavItem]:
             # The nav hook knows no store: shown to every store; the page explains when a store
             # does not use the sandbox notifier.
             NavItem(N_("Sandbox inbox"), "/admin/sandbox/inbox", order=940),
+            *declared_nav(area),
         ]
     if area == "ops":
         return [
@@ -66,5 +79,10 @@ def pawpay_admin_nav(area: str) -> list[NavItem]:
             NavItem(N_("Providers"), "/ops/providers", order=20),
             NavItem(N_("Audit log"), "/ops/audit", order=900),
             NavItem(N_("Operators"), "/ops/operators", frozenset({OPS_ADMIN}), order=910),
+            *declared_nav(area),
         ]
-    return []
+    return declared_nav(area)
+
+
+def declared_nav(area: str) -> list[NavItem]:
+    return [item for module in _page_modules() for item in module.NAV.get(area, [])]

@@ -31,6 +31,13 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "pawpay.platform.webhooks.plugin",
     "pawpay.platform.jobs.plugin",
     "pawpay.platform.web.plugin",
+    "pawpay.platform.business_calendar.plugin",
+    "pawpay.platform.alerts.plugin",
+    "pawpay.platform.storage.plugin",
+    "pawpay.platform.onboarding.plugin",
+    "pawpay.platform.merchants.plugin",
+    "pawpay.platform.settlement.plugin",
+    "pawpay.platform.deposits.plugin",
 )
 
 # Hooks whose per-plugin results `pawpay plugins list` shows.

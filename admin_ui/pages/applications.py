@@ -1,0 +1,10 @@
+"""Store applications: the public ``/apply`` pages and the operators' review queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pawpay.platform.hooks.types import NavItem
+
+ROUTES: list[Any] = []
+NAV: dict[str, list[NavItem]] = {}

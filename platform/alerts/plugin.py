@@ -1,0 +1,3 @@
+"""Registers the alerts component."""
+
+from __future__ import annotations

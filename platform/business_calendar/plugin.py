@@ -1,0 +1,3 @@
+"""Registers the business calendar component."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Deposits: the store's fulfilment deposit, withheld from releases until it meets its target."""

@@ -1,0 +1,3 @@
+"""Registers the deposits component."""
+
+from __future__ import annotations

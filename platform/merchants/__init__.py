@@ -1,0 +1,1 @@
+"""Merchants: each store's profile, versioned terms, provisioning, test mode, going live and suspension."""

@@ -1,0 +1,3 @@
+"""Registers the merchants component."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Store onboarding: applications, automatic licence checks and the operators' review workflow."""

@@ -1,0 +1,3 @@
+"""Registers the onboarding component."""
+
+from __future__ import annotations

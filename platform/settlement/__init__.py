@@ -1,0 +1,1 @@
+"""Settlement: collected debits released to the store on their T+N business day, in daily batches."""

@@ -1,0 +1,3 @@
+"""Registers the settlement component."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registers the storage component."""
+
+from __future__ import annotations

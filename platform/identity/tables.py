@@ -64,3 +64,22 @@ class LoginThrottle(Table):
     key = Varchar(length=128, unique=True)
     window_start = Timestamptz()
     attempts = Integer(default=0)
+
+
+class Invitation(Table):
+    """A single-use invitation for a new store staff account (the store manager at provisioning).
+
+    Only the token's sha256 is stored; the plaintext travels once, in the invitation link.
+    """
+
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = UUID(default=None, null=False, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    email = Varchar(length=254)
+    display_name = Varchar(length=100, default="")
+    roles = Array(base_column=Varchar(length=32), default=[])
+    created_by = UUID(default=None, null=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
+    account_id = UUID(default=None, null=True)

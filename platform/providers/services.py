@@ -550,3 +550,36 @@ async def store_provider_overview(
             )
         overview.append(StoreOverview(store.id, store.name, store.test_mode, cells))
     return overview, total
+
+
+# --- the platform's own providers ----------------------------------------------------------------
+
+PLATFORM_TENANT_ID = "platform"
+
+
+async def platform_provider_for(
+    ctx: PlatformContext, category: str, *, catalog: ProviderCatalog | None = None, **guard: Any
+) -> tuple[GuardedProvider, ProviderContext[Any]]:
+    """The platform's own provider for ``category``, behind the call guard, and its context.
+
+    For work that belongs to no store yet: the SMS that carries an applicant's resume link, the
+    dishonesty check of a store that applies. The category's sandbox provider (it needs no
+    settings), called with ``tenant_id="platform"`` in test mode on the platform's clock.
+    ``ctx`` names who asks (for the log); nothing is read from the database.
+
+    Raises:
+        NotFound: an unknown category.
+        BusinessRuleViolation: no settings-free sandbox is registered for ``category``.
+    """
+    del ctx  # the platform's choice is not per operator; kept for the signature's symmetry
+    category_ = _category(category).value
+    cat = _catalog(catalog)
+    try:
+        configured = cat.create(category_, DEFAULT_PROVIDER, {})
+    except (ProviderNotFound, ProviderConfigInvalid):
+        raise BusinessRuleViolation(f"the platform has no usable {category_} provider", field="category") from None
+    pctx = configured.context(tenant_id=PLATFORM_TENANT_ID, test_mode=True, clock_now=utcnow)
+    registered = configured.registered
+    guarded = GuardedProvider(configured.provider, category=registered.category.value, name=registered.name,
+                              ctx=pctx, **guard)
+    return guarded, pctx

@@ -29,7 +29,7 @@ from pawpay.platform.errors import (
 from pawpay.platform.identity import passwords
 from pawpay.platform.identity.principal import Principal
 from pawpay.platform.identity.roles import OPERATOR, OPERATOR_ROLES, STAFF, TENANT_ROLES
-from pawpay.platform.identity.tables import Account, ApiKey, LoginThrottle, WebSession
+from pawpay.platform.identity.tables import Account, ApiKey, Invitation, LoginThrottle, WebSession
 from pawpay.platform.settings import get_settings
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
 from pawpay.platform.tenancy.scope import in_scope, platform_scope, scope_for, tenant_scope
@@ -461,3 +461,114 @@ async def resolve_api_key(plaintext: str) -> Principal | None:
         await ApiKey.update({ApiKey.last_used_at: now}).where(ApiKey.id == row["id"])
     return Principal(kind="api_key", account_id=None, tenant_id=row["tenant_id"], roles=frozenset([row["role"]]),
                      label=f"api-key:{row['name']}", api_key_id=row["id"])
+
+
+# --- invitations -------------------------------------------------------------------------------
+
+INVITATION_TTL = timedelta(days=7)
+INVITATION_PATH = "/invite/"
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationView:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    email: str
+    display_name: str
+    roles: list[str]
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    account_id: uuid.UUID | None
+
+    @property
+    def pending(self) -> bool:
+        return self.accepted_at is None and self.expires_at > utcnow()
+
+
+_INVITATION_COLUMNS = (Invitation.id, Invitation.tenant_id, Invitation.email, Invitation.display_name,
+                       Invitation.roles, Invitation.created_at, Invitation.expires_at, Invitation.accepted_at,
+                       Invitation.account_id)
+
+
+def invitation_url(token: str) -> str:
+    """The path of the page where an invitee sets a password (relative: the host serving it decides)."""
+    return f"{INVITATION_PATH}{token}"
+
+
+async def create_invitation(
+    ctx: TenantContext | PlatformContext, *, tenant_id: uuid.UUID | None = None, email: str, display_name: str,
+    roles: list[str],
+) -> tuple[str, InvitationView]:
+    """Invite a person to become a store's staff: returns the one-time link (shown once) and the invitation.
+
+    The link's token is stored only as its sha256; it is single use and expires after 7 days. A
+    store's manager invites to their own store; an operator names the store (``tenant_id``).
+    """
+    roles = _check_roles(roles, TENANT_ROLES)
+    email = normalise_email(email)
+    target = ctx.tenant_id if isinstance(ctx, TenantContext) else tenant_id
+    if target is None:
+        raise ValidationFailed("an invitation needs a store", field="tenant_id")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    async with scope_for(ctx, "create invitation"):
+        if await Account.exists().where(Account.email == email):
+            raise Conflict("an account with this e-mail exists", code=ErrorCode.EMAIL_TAKEN, field="email")
+        rows = await Invitation.insert(Invitation(
+            tenant_id=target, token_hash=_sha256(token), email=email, display_name=display_name.strip()[:100],
+            roles=roles, created_by=ctx.actor_id, created_at=now, expires_at=now + INVITATION_TTL,
+        )).returning(*_INVITATION_COLUMNS)
+        view = InvitationView(**rows[0])
+        await record(ctx, "invitation.created", target_type="invitation", target_id=str(view.id), tenant_id=target,
+                     after={"email": email, "roles": roles, "expires_at": view.expires_at.isoformat()})
+    return invitation_url(token), view
+
+
+async def _invitation_row(token: str, *, lock: bool = False) -> dict[str, Any] | None:
+    if not token or len(token) > 128:
+        return None
+    query = Invitation.select(*_INVITATION_COLUMNS).where(Invitation.token_hash == _sha256(token))
+    if lock:
+        query = query.lock_rows("UPDATE")
+    row: dict[str, Any] | None = await query.first()
+    return row
+
+
+async def get_invitation(token: str) -> InvitationView:
+    """The pending invitation behind ``token``; an unknown, used or expired one is NotFound (same answer)."""
+    async with platform_scope("read invitation"):
+        row = await _invitation_row(token)
+    if row is None or row["accepted_at"] is not None or row["expires_at"] <= utcnow():
+        raise NotFound("this invitation link is invalid, used or expired")
+    return InvitationView(**row)
+
+
+async def accept_invitation(token: str, *, password: str, display_name: str = "") -> AccountView:
+    """Create the invitee's staff account with ``password`` (the usual policy) and use up the invitation."""
+    async with platform_scope("accept invitation"):
+        row = await _invitation_row(token, lock=True)
+        if row is None or row["accepted_at"] is not None or row["expires_at"] <= utcnow():
+            raise NotFound("this invitation link is invalid, used or expired")
+        view = await _insert_account(
+            tenant_id=row["tenant_id"], kind=STAFF, email=row["email"],
+            display_name=display_name.strip() or row["display_name"], password=password, roles=list(row["roles"]),
+        )
+        await Invitation.update({Invitation.accepted_at: utcnow(), Invitation.account_id: view.id}).where(
+            Invitation.id == row["id"]
+        )
+        ctx = TenantContext(tenant_id=row["tenant_id"], actor_id=view.id, actor_label=view.email)
+        await record(ctx, "account.created", target_type="account", target_id=str(view.id), after=_snapshot(view))
+        await record(ctx, "invitation.accepted", target_type="invitation", target_id=str(row["id"]))
+    return view
+
+
+async def list_invitations(ctx: TenantContext | PlatformContext, *, tenant_id: uuid.UUID | None = None
+                           ) -> list[InvitationView]:
+    """A store's invitations, newest first."""
+    target = ctx.tenant_id if isinstance(ctx, TenantContext) else tenant_id
+    async with scope_for(ctx, "list invitations"):
+        rows = await Invitation.select(*_INVITATION_COLUMNS).where(Invitation.tenant_id == target).order_by(
+            Invitation.created_at, ascending=False
+        )
+    return [InvitationView(**r) for r in rows]

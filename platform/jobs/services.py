@@ -27,6 +27,7 @@ __all__ = [
     "PeriodicJob",
     "TenantClockView",
     "advance_tenant_clock",
+    "clear_tenant_clock",
     "get_tenant_clock",
     "run_periodic_job",
     "tenant_clock",
@@ -101,3 +102,18 @@ async def advance_tenant_clock(ctx: TenantContext, seconds: int) -> TenantClockV
             before={"offset_seconds": before}, after={"offset_seconds": after, "advanced_by": seconds},
         )
     return TenantClockView(ctx.tenant_id, after, utcnow() + timedelta(seconds=after))
+
+
+async def clear_tenant_clock(ctx: TenantContext) -> TenantClockView:
+    """Remove the store's test clock (its offset back to zero); used when a store goes live. Audited
+    when there was a clock to remove; a store without one is left as it is."""
+    from pawpay.platform.audit.services import record
+
+    async with tenant_scope(ctx):
+        rows = await TenantClock.delete().where(TenantClock.tenant_id == ctx.tenant_id).returning(
+            TenantClock.offset_seconds
+        )
+        if rows:
+            await record(ctx, "test_clock.cleared", target_type="tenant_clock", target_id=str(ctx.tenant_id),
+                         before={"offset_seconds": int(rows[0]["offset_seconds"])}, after={"offset_seconds": 0})
+    return TenantClockView(ctx.tenant_id, 0, utcnow())

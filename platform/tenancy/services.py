@@ -114,3 +114,43 @@ async def tenant_names(ctx: PlatformContext, ids: set[uuid.UUID]) -> dict[uuid.U
     async with platform_scope("tenant names", ctx):
         rows = await Tenant.select(Tenant.id, Tenant.name).where(Tenant.id.is_in(list(ids)))
     return {r["id"]: r["name"] for r in rows}
+
+
+TENANT_STATUSES = ("active", "suspended")
+
+
+async def set_tenant_status(
+    ctx: PlatformContext, tenant_id: uuid.UUID, *, status: str | None = None, test_mode: bool | None = None,
+    reason: str,
+) -> TenantView:
+    """Suspend or reinstate a store (``status``) and/or take it out of test mode (``test_mode``).
+
+    Operators only (platform scope); ``reason`` is required and goes to the audit log with the
+    before and after values. Changing nothing is allowed (and still audited, with the reason).
+    """
+    from pawpay.platform.audit.services import record
+    from pawpay.platform.clock import utcnow
+
+    if status is not None and status not in TENANT_STATUSES:
+        raise ValidationFailed("status must be active or suspended", field="status", value=status)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("a reason is required", field="reason")
+    async with platform_scope("set tenant status", ctx):
+        row = await Tenant.select(*_COLUMNS).where(Tenant.id == tenant_id).lock_rows("UPDATE").first()
+        if row is None:
+            raise NotFound("store not found")
+        before = _view(row)
+        changes: dict[Any, Any] = {Tenant.updated_at: utcnow()}
+        if status is not None:
+            changes[Tenant.status] = status
+        if test_mode is not None:
+            changes[Tenant.test_mode] = test_mode
+        rows = await Tenant.update(changes).where(Tenant.id == tenant_id).returning(*_COLUMNS)
+        view = _view(rows[0])
+        await record(
+            ctx, "tenant.status_changed", target_type="tenant", target_id=str(tenant_id), tenant_id=tenant_id,
+            before={"status": before.status, "test_mode": before.test_mode},
+            after={"status": view.status, "test_mode": view.test_mode, "reason": reason[:1000]},
+        )
+    return view

@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     # Longest wait for a pooled database connection before answering 503 instead of hanging.
     database_acquire_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Uploaded files (see docs/storage.md): unset = a local directory, <data_dir>/files;
+    # file:///absolute/path = another directory; s3://bucket/prefix = S3 or an S3-compatible store.
+    storage_url: str | None = None
+    # S3-compatible endpoint (e.g. https://oss-cn-shanghai.aliyuncs.com, http://minio:9000); unset = AWS S3.
+    storage_s3_endpoint: str | None = None
+    storage_s3_region: str | None = None
+    # Unset: boto3's own credential chain (instance role, AWS_* variables).
+    storage_s3_access_key: str | None = None
+    storage_s3_secret_key: SecretStr | None = None
+    # Largest upload accepted (bytes) unless a caller sets a smaller limit.
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     @field_validator("time_zone")
     @classmethod
@@ -85,6 +96,21 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must be a redis:// or amqp:// URL")
         return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if value.startswith("s3://"):
+            if not value[len("s3://"):].split("/", 1)[0]:
+                raise ValueError("an s3:// URL needs a bucket: s3://bucket/prefix")
+            return value
+        if value.startswith("file://"):
+            if not value[len("file://"):].startswith("/"):
+                raise ValueError("a file:// URL needs an absolute path: file:///var/lib/pawpay/files")
+            return value
+        raise ValueError("must be s3://bucket/prefix or file:///absolute/path")
 
     @model_validator(mode="after")
     def _production_needs_services(self) -> Settings:

@@ -1,3 +1,10 @@
 """Registers the deposits component."""
 
 from __future__ import annotations
+
+from pawpay.platform.hooks import hookimpl
+
+
+@hookimpl
+def pawpay_piccolo_apps() -> list[str]:
+    return ["pawpay.platform.deposits.piccolo_app"]

@@ -15,6 +15,8 @@ xx    outcome of ``charge``
 06    ``PENDING``; the first query, or the ``charge.succeeded`` webhook, makes it ``SUCCEEDED`` (late success)
 07    ``PENDING``; the first query makes it ``FAILED`` ``INSUFFICIENT_FUNDS``
 08    raises :class:`ProviderError` ``SANDBOX_FAULT`` (retryable), nothing recorded
+09    ``SUCCEEDED``; its first ``release_held_funds`` is applied but answers ``UNKNOWN`` ``TIMEOUT``;
+      asking again with the same ``release_id`` answers ``SUCCEEDED`` (never released twice)
 ====  ===========================================================================================
 
 Rail rules are enforced like WeChat's 委托代扣 (see :data:`SANDBOX_LIMITS`): an amount above the
@@ -126,6 +128,7 @@ class _Charge:
     local_day: date
     refunded_fen: int = 0
     released: bool = False
+    split_fen: int = 0
 
 
 class SandboxPayments:
@@ -146,6 +149,7 @@ class SandboxPayments:
         self._notices: dict[tuple[str, str], ProviderResult] = {}
         self._refunds: dict[tuple[str, str], tuple[RefundRequest, ProviderResult]] = {}
         self._releases: dict[tuple[str, str], ProviderResult] = {}
+        self._unknown_once: set[tuple[str, str]] = set()
         self.debits: list[tuple[str, str, int]] = []  # (tenant_id, attempt_id, amount_fen) actually debited
 
     # --- limits and connection -------------------------------------------------------------------
@@ -343,14 +347,38 @@ class SandboxPayments:
             result = _result(ProviderStatus.FAILED, "NOT_HELD", "only a succeeded, held charge can be released")
         elif charge.released:
             result = _result(ProviderStatus.FAILED, "ALREADY_RELEASED", "this charge's funds were released before")
-        elif split_fen > charge.request.amount_fen - charge.refunded_fen:
+        elif split_fen > (charge.request.amount_fen - charge.request.platform_fee_fen - charge.refunded_fen
+                          - charge.split_fen):
             result = _result(ProviderStatus.FAILED, "SPLIT_EXCEEDS_FUNDS", "the split exceeds the held funds")
         else:
-            self._charges[charge_key] = replace(charge, released=request.release_rest)
+            self._charges[charge_key] = replace(charge, released=request.release_rest,
+                                                split_fen=charge.split_fen + split_fen)
             result = _result(ProviderStatus.SUCCEEDED, reference=f"sbx_release_{request.release_id}",
                              split_fen=split_fen)
+            if charge.request.amount_fen % 100 == 9 and key not in self._unknown_once:
+                self._unknown_once.add(key)
+                self._releases[key] = result
+                return _result(ProviderStatus.UNKNOWN, "TIMEOUT", "the sandbox timed out after releasing")
         self._releases[key] = result
         return result
+
+    def funds(self, tenant_id: str) -> dict[str, int]:
+        """The sandbox's own record of one store's held debits (for tests and reconciliation demos):
+        ``held_fen`` still frozen and ``released_fen`` unfrozen for the store, both net of the
+        platform fee split at collection, of other splits and of refunds; ``split_fen`` split off."""
+        held = released = split = 0
+        for (tenant, _attempt), charge in self._charges.items():
+            if tenant != tenant_id or charge.result.status is not ProviderStatus.SUCCEEDED:
+                continue
+            if not charge.request.hold_funds:
+                continue
+            net = charge.request.amount_fen - charge.request.platform_fee_fen - charge.refunded_fen - charge.split_fen
+            split += charge.split_fen
+            if charge.released:
+                released += net
+            else:
+                held += net
+        return {"held_fen": held, "released_fen": released, "split_fen": split}
 
     # --- webhooks and statements -------------------------------------------------------------
 

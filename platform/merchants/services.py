@@ -15,7 +15,9 @@ Usage from another domain::
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -84,6 +86,8 @@ __all__ = [
     "validate_profile",
     "validate_terms",
 ]
+
+log = logging.getLogger(__name__)
 
 # The effective time of the implicit version 0 (a store that never had terms of its own).
 _BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
@@ -380,6 +384,7 @@ async def provision_store(
             quality=profile.quality, application_id=application_id, created_at=now, updated_at=now,
         ))
         await _insert_terms(ctx, tenant.id, terms, reason="terms at approval")
+        await _configure_sandbox_payments(ctx, tenant.id, tenant.slug)
         url, _invitation = await create_invitation(ctx, tenant_id=tenant.id, email=manager_email,
                                                    display_name=manager_name, roles=[MANAGER])
         row = await _profile_row(tenant.id)
@@ -388,6 +393,22 @@ async def provision_store(
                      after={"slug": tenant.slug, "application_id": str(application_id) if application_id else None,
                             "manager_email": manager_email, **_profile_snapshot(StoreProfileView(**row))})
     return ProvisionedStore(tenant_id=tenant.id, slug=tenant.slug, invitation_url=url)
+
+
+async def _configure_sandbox_payments(ctx: PlatformContext, tenant_id: uuid.UUID, slug: str) -> None:
+    """The payments sandbox is the one sandbox that needs settings (a sub-merchant id and a webhook
+    secret): give the new store its own, so that it can run its test order at once. Every other
+    category falls back to its settings-free sandbox (``providers.services.provider_for``)."""
+    from pawpay.platform.providers.services import set_store_provider
+
+    tctx = TenantContext(tenant_id=tenant_id, actor_id=ctx.actor_id, actor_label=ctx.actor_label,
+                         request_id=ctx.request_id)
+    try:
+        await set_store_provider(tctx, "payments", "sandbox", {
+            "merchant_id": f"sbx_{slug}"[:64].replace(".", "-"), "webhook_secret": secrets.token_urlsafe(24),
+        })
+    except ValidationFailed:  # no payments sandbox installed: the store configures its provider itself
+        log.warning("no payments sandbox to configure for a new store", extra={"tenant_id": str(tenant_id)})
 
 
 async def create_profile(ctx: PlatformContext, tenant_id: uuid.UUID, profile: StoreProfileInput) -> StoreProfileView:

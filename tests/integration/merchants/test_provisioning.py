@@ -46,8 +46,10 @@ async def test_provisioning_creates_a_test_mode_store_with_profile_terms_and_inv
     invitation = await identity.get_invitation(store.invitation_url.removeprefix("/invite/"))
     assert invitation.tenant_id == store.tenant_id
     assert invitation.roles == ["manager"]
-    # No provider chosen: the store's providers are the sandboxes.
-    for category in ("payments", "identity", "notifications"):
+    # Sandboxes everywhere: payments' needs settings, so provisioning configures it; the others are defaults.
+    payments = await get_store_provider(ctx, "payments")
+    assert (payments.provider_name, payments.configured) == ("sandbox", True)
+    for category in ("identity", "notifications", "credit", "warehouses", "financing"):
         chosen = await get_store_provider(ctx, category)
         assert chosen.provider_name == "sandbox"
         assert chosen.is_default

@@ -21,9 +21,7 @@ WRITERS: Any = {"auth": "platform", "roles": {OPS_ADMIN}}
 
 def calendar_today() -> date:
     """Today in mainland China (the calendar's own time zone)."""
-    from zoneinfo import ZoneInfo
-
-    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    return utcnow().astimezone(services.CALENDAR_TIME_ZONE).date()
 
 
 def coverage_out(view: services.CalendarCoverage) -> CoverageOut:

@@ -22,7 +22,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
+from pawpay.platform.alerts import services as alerts
 from pawpay.platform.audit.services import record
 from pawpay.platform.business_calendar import rules
 from pawpay.platform.business_calendar.errors import CalendarErrorCode, code
@@ -151,6 +153,38 @@ async def first_unclassifiable(start: date, days: int) -> date | None:
     end = start + timedelta(days=days)
     overrides, years = await _load(start, end)
     return rules.first_unclassifiable(start, end, overrides, years)
+
+
+CALENDAR_TIME_ZONE: Final = ZoneInfo("Asia/Shanghai")
+COVERAGE_ALERT_KIND: Final = "calendar.coverage"
+_JOB_CTX: Final = PlatformContext(actor_label="job:check_calendar_coverage")
+
+
+def coverage_alert_key(year: int) -> str:
+    return f"calendar.coverage.{year}"
+
+
+async def check_coverage(now: datetime) -> date | None:
+    """The daily job's body: alert (key ``calendar.coverage.<year>``) when a day within the next
+    :data:`ALERT_HORIZON_DAYS` days cannot be classified; once covered, resolve those alerts.
+
+    Returns the first such day, or None.
+    """
+    today = now.astimezone(CALENDAR_TIME_ZONE).date()
+    first = await first_unclassifiable(today, ALERT_HORIZON_DAYS)
+    if first is None:
+        for year in (today.year, today.year + 1):
+            await alerts.resolve_open(_JOB_CTX, key=coverage_alert_key(year),
+                                      reason="covered now: the business calendar classifies every day ahead")
+        return None
+    await alerts.raise_alert(
+        _JOB_CTX, key=coverage_alert_key(first.year), kind=COVERAGE_ALERT_KIND,
+        message=(f"The business calendar cannot classify {first.isoformat()} (within {ALERT_HORIZON_DAYS} days): "
+                 f"enter {first.year}'s public holidays and make-up working days in /ops/calendar and confirm the "
+                 "year. Releases due on unclassified days wait until then."),
+        data={"first_uncovered": first.isoformat(), "year": first.year},
+    )
+    return first
 
 
 # --- the operator ---------------------------------------------------------------------------------

@@ -48,9 +48,13 @@ class SettlementController(Controller):
     async def statement(self, ctx: TenantCtx, batch_id: FromPath[uuid.UUID]) -> StatementOut:
         return to_schema(await services.get_statement(ctx, batch_id), StatementOut)
 
-    @get("/batches/{batch_id:uuid}/statement.{fmt:str}", operation_id="DownloadSettlementStatement")
-    async def download(self, ctx: TenantCtx, batch_id: FromPath[uuid.UUID], fmt: FromPath[str]) -> Response[bytes]:
-        return download(await services.get_statement(ctx, batch_id), fmt)
+    @get("/batches/{batch_id:uuid}/statement.csv", operation_id="DownloadSettlementStatementCsv")
+    async def csv(self, ctx: TenantCtx, batch_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        return download(await services.get_statement(ctx, batch_id), "csv")
+
+    @get("/batches/{batch_id:uuid}/statement.xlsx", operation_id="DownloadSettlementStatementXlsx")
+    async def xlsx(self, ctx: TenantCtx, batch_id: FromPath[uuid.UUID]) -> Response[bytes]:
+        return download(await services.get_statement(ctx, batch_id), "xlsx")
 
 
 class OpsSettlementController(Controller):

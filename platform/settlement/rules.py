@@ -75,9 +75,11 @@ def check_collection(*, attempt_id: str, contract_ref: str, amount_fen: int, fee
     for field, value in (("attempt_id", attempt_id), ("contract_ref", contract_ref), ("provider_name", provider_name)):
         if not isinstance(value, str) or not value.strip() or len(value) > 128:
             raise ValidationFailed(f"{field} must be 1 to 128 characters", field=field)
-    for field, value in (("amount_fen", amount_fen), ("fee_fen", fee_fen), ("settlement_days", settlement_days)):
-        if type(value) is not int:
-            raise ValidationFailed(f"{field} must be an integer", field=field)
+    numbers: tuple[tuple[str, object], ...] = (
+        ("amount_fen", amount_fen), ("fee_fen", fee_fen), ("settlement_days", settlement_days))
+    for name, number in numbers:
+        if type(number) is not int:
+            raise ValidationFailed(f"{name} must be an integer", field=name)
     if amount_fen <= 0:
         raise ValidationFailed("the amount must be positive", field="amount_fen")
     if not 0 <= fee_fen <= amount_fen:

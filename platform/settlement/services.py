@@ -238,11 +238,12 @@ async def record_collection(
                                 postings=[(c, a) for c, a in postings if a != 0], effective_at=collected_at)
         now = utcnow()
         item_id = uuid.uuid4()
-        row = {"id": item_id, "tenant_id": ctx.tenant_id, "attempt_id": attempt_id, "contract_ref": contract_ref,
-                   "provider_name": provider_name, "amount_fen": amount_fen, "fee_fen": fee_fen, "refunded_fen": 0,
-                   "collected_at": collected_at, "collected_on": collected_on, "settlement_days": settlement_days,
-                   "releasable_on": releasable_on, "status": "held" if releasable_on else "calendar_pending",
-                   "batch_id": None, "created_at": now, "updated_at": now}
+        row: dict[str, Any] = {
+            "id": item_id, "tenant_id": ctx.tenant_id, "attempt_id": attempt_id, "contract_ref": contract_ref,
+            "provider_name": provider_name, "amount_fen": amount_fen, "fee_fen": fee_fen, "refunded_fen": 0,
+            "collected_at": collected_at, "collected_on": collected_on, "settlement_days": settlement_days,
+            "releasable_on": releasable_on, "status": "held" if releasable_on else "calendar_pending",
+            "batch_id": None, "created_at": now, "updated_at": now}
         await SettlementItem.insert(SettlementItem(**row))
         await _ensure_schedule(ctx)
         await record(ctx, "settlement.collection_recorded", target_type="settlement_item", target_id=str(item_id),
@@ -633,7 +634,7 @@ async def get_statement(ctx: TenantContext, batch_id: uuid.UUID) -> StatementVie
 async def list_items(ctx: TenantContext, *, status: str | None = None, limit: int = 50,
                      offset: int = 0) -> tuple[list[SettlementItemView], int]:
     async with tenant_scope(ctx):
-        where = SettlementItem.tenant_id == ctx.tenant_id
+        where: Any = SettlementItem.tenant_id == ctx.tenant_id
         if status:
             where = where & (SettlementItem.status == status)
         rows = await SettlementItem.select().where(where).order_by(

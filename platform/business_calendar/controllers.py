@@ -10,18 +10,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from pawpay.platform.business_calendar import services
 from pawpay.platform.business_calendar.schemas import CoverageOut, OverrideBody, OverrideOut, YearCoverageOut
-from pawpay.platform.clock import utcnow
 from pawpay.platform.identity.roles import OPERATOR_ROLES, OPS_ADMIN
 from pawpay.platform.web.deps import OpsCtx
 from pawpay.platform.web.schemas import to_schema
 
 READERS: Any = {"auth": "platform", "roles": set(OPERATOR_ROLES)}
 WRITERS: Any = {"auth": "platform", "roles": {OPS_ADMIN}}
-
-
-def calendar_today() -> date:
-    """Today in mainland China (the calendar's own time zone)."""
-    return utcnow().astimezone(services.CALENDAR_TIME_ZONE).date()
 
 
 def coverage_out(view: services.CalendarCoverage) -> CoverageOut:
@@ -42,7 +36,7 @@ class CalendarController(Controller):
 
     @get("/coverage", opt=READERS, operation_id="BusinessCalendarCoverage")
     async def coverage(self, ctx: OpsCtx) -> CoverageOut:
-        return coverage_out(await services.coverage(ctx, today=calendar_today()))
+        return coverage_out(await services.coverage(ctx, today=services.calendar_today()))
 
     @get("/overrides", opt=READERS, operation_id="ListBusinessDayOverrides")
     async def list_overrides(self, ctx: OpsCtx, year: FromQuery[int | None] = None) -> list[OverrideOut]:

@@ -160,6 +160,11 @@ COVERAGE_ALERT_KIND: Final = "calendar.coverage"
 _JOB_CTX: Final = PlatformContext(actor_label="job:check_calendar_coverage")
 
 
+def calendar_today() -> date:
+    """Today in mainland China (the calendar's own time zone), by the platform clock."""
+    return utcnow().astimezone(CALENDAR_TIME_ZONE).date()
+
+
 def coverage_alert_key(year: int) -> str:
     return f"calendar.coverage.{year}"
 
@@ -328,7 +333,8 @@ async def delete_override(ctx: PlatformContext, day: date, *, reason: str) -> No
 
 async def confirm_year_complete(ctx: PlatformContext, year: int, *, note: str = "") -> None:
     """Mark ``year``'s holidays and make-up working days as entered in full: its days without an
-    override then follow the weekday rule. Only for years past chinese_calendar's data. Audited."""
+    override then follow the weekday rule. Only for years past chinese_calendar's data, and only
+    once at least one of its holidays is entered. Audited."""
     _require_admin(ctx)
     rules.check_year(year)
     note = rules.check_note(note)
@@ -337,6 +343,15 @@ async def confirm_year_complete(ctx: PlatformContext, year: int, *, note: str = 
         raise ValidationFailed(f"{year} is covered by chinese_calendar already",
                                code=code(CalendarErrorCode.CALENDAR_YEAR_INVALID), field="year")
     async with platform_scope("business calendar: confirm year", ctx):
+        # Every year has public holidays: confirming one without any would make the weekday rule
+        # classify its holidays as business days, which is exactly the guess this calendar refuses.
+        holidays = await BusinessDayOverride.count().where(
+            (BusinessDayOverride.day >= date(year, 1, 1)) & (BusinessDayOverride.day <= date(year, 12, 31))
+            & (BusinessDayOverride.is_business_day == False)  # noqa: E712 - a SQL comparison
+        )
+        if not holidays:
+            raise ValidationFailed(f"enter {year}'s public holidays before confirming the year",
+                                   code=code(CalendarErrorCode.CALENDAR_YEAR_EMPTY), field="year")
         await BusinessCalendarYear.insert(BusinessCalendarYear(
             year=year, note=note, confirmed_by=_actor(ctx), confirmed_at=utcnow(),
         )).on_conflict(target=BusinessCalendarYear.year, action="DO NOTHING")

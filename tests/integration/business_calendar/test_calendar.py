@@ -205,3 +205,15 @@ async def test_a_store_cannot_use_the_operator_api(store_a: Any, signed_in: Any)
         assert (await client.get("/api/v1/ops/calendar/coverage")).status_code == 403
         assert (await client.put("/api/v1/ops/calendar/overrides/2094-01-01",
                                  json={"is_business_day": True})).status_code == 403
+
+
+@pytest.mark.usefixtures("rollback")
+async def test_a_year_without_holidays_cannot_be_confirmed() -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        await calendar.confirm_year_complete(ADMIN, 2027)
+    assert str(raised.value.code) == "CALENDAR_YEAR_EMPTY"
+    await calendar.set_override(ADMIN, date(2027, 2, 6), is_business_day=True, note="make-up day only")
+    with pytest.raises(ValidationFailed):
+        await calendar.confirm_year_complete(ADMIN, 2027)
+    with pytest.raises(ValidationFailed):  # the bulk form's confirmation is all or nothing too
+        await calendar.set_overrides_bulk(ADMIN, "2027-02-07 workday 调休", year=2027, confirm_year=True)

@@ -516,16 +516,29 @@ async def submit_application(token: str) -> ApplicationView:
         await _run_checks(SYSTEM, row["id"])
         view = await _load_view(await _load_row(application_id=row["id"]))
         await record(APPLICANT, "onboarding.application_submitted", target_type=TARGET, target_id=str(row["id"]),
-                     before={"state": row["state"]}, after={**_audit_view(view), "due_on": due_on.isoformat()})
+                     before={"state": row["state"]},
+                     after={**_audit_view(view), "due_on": due_on.isoformat() if due_on else None})
         _notify_later(view.contact_phone, SMS_STEP[target], {"store_name": view.store_name,
-                                                             "due_on": due_on.isoformat()})
+                                                             "due_on": due_on.isoformat() if due_on else ""})
     return view
 
 
-async def _due_date(day: date) -> date:
+async def _due_date(day: date) -> date | None:
+    """3 business days after ``day`` on the mainland-China calendar; ``None`` (and an operator
+    alert) when the calendar does not cover those days yet: never guessed, never blocking a submit."""
+    from pawpay.platform.business_calendar.errors import CalendarNotCovered
     from pawpay.platform.business_calendar.services import add_business_days
 
-    return await add_business_days(day, rules.REVIEW_BUSINESS_DAYS)
+    try:
+        return await add_business_days(day, rules.REVIEW_BUSINESS_DAYS)
+    except CalendarNotCovered as exc:
+        log.warning("no review due date: the business calendar does not cover %s", exc.day)
+        from pawpay.platform.alerts.services import raise_alert
+
+        await raise_alert(SYSTEM, key=f"calendar.coverage.{exc.day.year}", kind="calendar.coverage",
+                          message=f"the business calendar does not cover {exc.day}; applications get no due date",
+                          data={"day": exc.day.isoformat()})
+        return None
 
 
 # --- checks ----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -316,3 +316,39 @@ async def test_applications_are_invisible_outside_the_platform_scope(store_a: An
     await onboarding.start_application(full_draft())
     async with tenant_scope(store_a.tenant_id):
         assert await StoreApplication.count() == 0
+
+
+@pytest.fixture
+def frozen_at() -> Any:
+    from pawpay.platform.clock import FrozenClock, set_clock
+
+    previous: list[Any] = []
+
+    def freeze(at: datetime) -> None:
+        previous.append(set_clock(FrozenClock(at)))
+
+    yield freeze
+    if previous:
+        set_clock(previous[0])
+
+
+async def test_the_due_date_is_three_business_days_later(frozen_at: Any) -> None:
+    frozen_at(datetime(2026, 9, 30, 4, tzinfo=UTC))  # Wednesday before the National Day holiday (Beijing noon)
+    started = await complete_application()
+    view = await onboarding.submit_application(started.token)
+    from pawpay.platform.business_calendar.services import add_business_days
+
+    assert view.due_on == await add_business_days(date(2026, 9, 30), 3)
+    assert view.due_on > date(2026, 10, 8)  # the Golden Week holiday does not count
+
+
+async def test_no_due_date_and_an_alert_when_the_calendar_is_not_covered(frozen_at: Any) -> None:
+    from pawpay.platform.alerts.services import list_alerts
+
+    frozen_at(datetime(2026, 12, 30, 4, tzinfo=UTC))
+    started = await complete_application()
+    view = await onboarding.submit_application(started.token)
+    assert view.state == rules.SUBMITTED
+    assert view.due_on is None  # 2027 is covered neither by chinese_calendar nor by a confirmed year
+    alerts, _ = await list_alerts(OPS, kind="calendar.coverage")
+    assert any(a.key == "calendar.coverage.2027" for a in alerts)

@@ -18,13 +18,16 @@ Ledger entries (idempotency keys derived from the cause):
   contract was signed; an unknown or exhausted receivable is refused).
 * ``refund:<refund>``: refunds + amount, and - amount from where the debit's funds are now
   (store_funds_held, deposit_held or store_funds_released).
-* ``settlement-release:<release id>``: store_funds_released + net, store_funds_held - net.
+* ``settlement-release:<digest of the release ids>``: store_funds_released + the released sum,
+  store_funds_held - the same, once per chunk of answers recorded together (each statement line
+  keeps its own amounts).
 * ``settlement-deposit:<release id>``: deposit_held + net, store_funds_held - net (kept held).
 * ``deposit-release:<release id>``: store_funds_released + net, deposit_held - net.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -70,6 +73,8 @@ log = logging.getLogger(__name__)
 HELD, RELEASED, DEPOSIT, FEE, REFUNDS = (
     "store_funds_held", "store_funds_released", "deposit_held", "platform_fee", "refunds")
 UNRESOLVED = ("pending", "unknown")
+# Provider answers recorded per transaction (one ledger entry for the released sum of each chunk).
+CHUNK = 200
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -423,6 +428,7 @@ async def _plan_lines(ctx: TenantContext, batch: dict[str, Any], business_day: d
     target, balance = await deposits.target_and_balance(ctx)
     now = utcnow()
     lines = []
+    moved: dict[str, list[uuid.UUID]] = {}
     for item in items:
         net = net_fen(int(item["amount_fen"]), int(item["fee_fen"]), int(item["refunded_fen"]))
         withheld = deposit_rules.withhold(target, balance, net)
@@ -439,16 +445,20 @@ async def _plan_lines(ctx: TenantContext, batch: dict[str, Any], business_day: d
             status, item_status = "succeeded", "released"  # fully refunded: nothing left to release
         else:
             status, item_status = "pending", "releasing"
+        moved.setdefault(item_status, []).append(item["id"])
         lines.append(SettlementLine(
             id=uuid.uuid4(), tenant_id=ctx.tenant_id, batch_id=batch["id"], item_id=item["id"], release_id=rid,
             attempt_id=item["attempt_id"], contract_ref=item["contract_ref"], collected_on=item["collected_on"],
             releasable_on=item["releasable_on"], gross_fen=amounts.gross_fen, fee_fen=amounts.fee_fen,
             refund_fen=amounts.refund_fen, deposit_fen=amounts.deposit_fen, release_fen=amounts.release_fen,
             status=status, provider_reference="", error_code="", error_message="", asks=0, updated_at=now))
-        await SettlementItem.update({SettlementItem.status: item_status, SettlementItem.batch_id: batch["id"],
-                                     SettlementItem.updated_at: now}).where(
-            (SettlementItem.tenant_id == ctx.tenant_id) & (SettlementItem.id == item["id"]))
-    await SettlementLine.insert(*lines)
+    for item_status, ids in moved.items():
+        await SettlementItem.raw(
+            "UPDATE settlement_item SET status = {}, batch_id = {}, updated_at = {} "
+            "WHERE tenant_id = {} AND id = ANY({})",
+            item_status, batch["id"], now, ctx.tenant_id, ids)
+    for start in range(0, len(lines), CHUNK):
+        await SettlementLine.insert(*lines[start:start + CHUNK])
 
 
 async def _resolve_unresolved(ctx: TenantContext) -> None:
@@ -464,7 +474,8 @@ async def _resolve_unresolved(ctx: TenantContext) -> None:
 
 async def _instruct(ctx: TenantContext, batch_id: uuid.UUID) -> None:
     """Send each unresolved line of the batch to the provider (outside any transaction: a
-    provider call is never held inside one) and record each answer in its own transaction."""
+    provider call is never held inside one), then record the answers, ``CHUNK`` lines per
+    transaction."""
     from pawpay.platform.providers.services import guarded_provider_for
 
     async with tenant_scope(ctx):
@@ -474,54 +485,81 @@ async def _instruct(ctx: TenantContext, batch_id: uuid.UUID) -> None:
     if not lines:
         return
     provider, pctx = await guarded_provider_for(ctx, "payments")
+    answered: list[tuple[dict[str, Any], ProviderResult]] = []
     for line in lines:
         request = ReleaseRequest(release_id=line["release_id"], attempt_id=line["attempt_id"], release_rest=True)
-        result = await provider.release_held_funds(pctx, request)
-        await _record_answer(ctx, dict(line), result)
+        answered.append((dict(line), await provider.release_held_funds(pctx, request)))
+        if len(answered) == CHUNK:
+            await _record_answers(ctx, answered)
+            answered = []
+    if answered:
+        await _record_answers(ctx, answered)
 
 
-async def _record_answer(ctx: TenantContext, line: dict[str, Any], result: ProviderResult) -> None:
+async def _record_answers(ctx: TenantContext, answers: list[tuple[dict[str, Any], ProviderResult]]) -> None:
+    """Record provider answers in one transaction: lines and items change, and the released sum
+    is posted as one ledger entry, together (a line is answered once: re-checked under lock)."""
     now = utcnow()
-    fail_alert: dict[str, Any] | None = None
+    failures: list[tuple[dict[str, Any], ProviderResult]] = []
     async with tenant_scope(ctx):
-        current = await SettlementLine.raw(
-            "SELECT status FROM settlement_line WHERE tenant_id = {} AND id = {} FOR UPDATE", ctx.tenant_id, line["id"])
-        if not current or current[0]["status"] not in UNRESOLVED:
-            return  # answered meanwhile (a concurrent run)
-        changes: dict[Any, Any] = {SettlementLine.asks: int(line["asks"]) + 1, SettlementLine.updated_at: now,
-                                   SettlementLine.provider_reference: (result.provider_reference or "")[:255],
-                                   SettlementLine.error_code: (result.error_code or "")[:64],
-                                   SettlementLine.error_message: (result.error_message or "")[:2000]}
-        item_status: str | None = None
-        if result.status is ProviderStatus.SUCCEEDED:
-            amount = int(line["release_fen"])
-            await ledger.post_entry(ctx, idempotency_key=f"settlement-release:{line['release_id']}",
-                                    description=f"released to the store ({line['attempt_id']})",
-                                    postings=[(RELEASED, amount), (HELD, -amount)])
-            changes[SettlementLine.status] = "succeeded"
-            item_status = "released"
-        elif result.status is ProviderStatus.FAILED:
-            changes[SettlementLine.status] = "failed"
-            item_status = "held"  # a later batch asks again, with that day's release id
-            fail_alert = {"release_id": line["release_id"], "attempt_id": line["attempt_id"],
-                          "error_code": result.error_code or ""}
-        elif result.status is ProviderStatus.NOT_SUBMITTED:
-            changes[SettlementLine.status] = "pending"  # never reached the provider: ask again, same id
-        else:
-            changes[SettlementLine.status] = "unknown"  # re-asked with the same id before anything else
-        await SettlementLine.update(changes).where(
-            (SettlementLine.tenant_id == ctx.tenant_id) & (SettlementLine.id == line["id"]))
-        if item_status:
-            await SettlementItem.update({SettlementItem.status: item_status, SettlementItem.updated_at: now}).where(
-                (SettlementItem.tenant_id == ctx.tenant_id) & (SettlementItem.id == line["item_id"]))
-        await record(ctx, "settlement.release_answered", target_type="settlement_line", target_id=str(line["id"]),
-                     after={"release_id": line["release_id"], "status": result.status.value,
-                            "error_code": result.error_code, "release_fen": int(line["release_fen"])})
-    if fail_alert:
+        still = {r["id"] for r in await SettlementLine.raw(
+            "SELECT id FROM settlement_line WHERE tenant_id = {} AND id = ANY({}) "
+            "AND status IN ('pending', 'unknown') FOR UPDATE",
+            ctx.tenant_id, [line["id"] for line, _ in answers])}
+        rows: list[tuple[uuid.UUID, str, str, str, str]] = []
+        item_moves: dict[str, list[uuid.UUID]] = {}
+        released: list[dict[str, Any]] = []
+        for line, result in answers:
+            if line["id"] not in still:
+                continue  # answered meanwhile (a concurrent run)
+            if result.status is ProviderStatus.SUCCEEDED:
+                status = "succeeded"
+                released.append(line)
+                item_moves.setdefault("released", []).append(line["item_id"])
+            elif result.status is ProviderStatus.FAILED:
+                status = "failed"  # a later batch asks again, with that day's release id
+                item_moves.setdefault("held", []).append(line["item_id"])
+                failures.append((line, result))
+            elif result.status is ProviderStatus.NOT_SUBMITTED:
+                status = "pending"  # never reached the provider: ask again, same id
+            else:
+                status = "unknown"  # re-asked with the same id before anything else
+            rows.append((line["id"], status, (result.provider_reference or "")[:255], (result.error_code or "")[:64],
+                         (result.error_message or "")[:2000]))
+        if released:
+            total = sum(int(line["release_fen"]) for line in released)
+            ids = sorted(line["release_id"] for line in released)
+            digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:40]
+            await ledger.post_entry(
+                ctx, idempotency_key=f"settlement-release:{digest}",
+                description=f"released to the store: {len(ids)} debit(s) "
+                            f"({ids[0]}{' ... ' + ids[-1] if len(ids) > 1 else ''})",
+                postings=[(RELEASED, total), (HELD, -total)])
+        if rows:
+            await SettlementLine.raw(
+                "UPDATE settlement_line AS l SET status = v.status, provider_reference = v.ref, error_code = v.code, "
+                "error_message = v.message, asks = l.asks + 1, updated_at = {} "
+                "FROM unnest({}::uuid[], {}::text[], {}::text[], {}::text[], {}::text[]) "
+                "AS v(id, status, ref, code, message) WHERE l.tenant_id = {} AND l.id = v.id",
+                now, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+                [r[4] for r in rows], ctx.tenant_id)
+        for item_status, item_ids in item_moves.items():
+            await SettlementItem.raw(
+                "UPDATE settlement_item SET status = {}, updated_at = {} WHERE tenant_id = {} AND id = ANY({})",
+                item_status, now, ctx.tenant_id, item_ids)
+        if rows:
+            await record(ctx, "settlement.releases_answered", target_type="settlement_batch",
+                         target_id=str(answers[0][0]["batch_id"]),
+                         after={"answers": [{"release_id": line["release_id"], "status": result.status.value,
+                                             "error_code": result.error_code}
+                                            for line, result in answers if line["id"] in still],
+                                "released_fen": sum(int(line["release_fen"]) for line in released)})
+    for line, result in failures:
         await _alert(key=f"settlement.release_failed:{ctx.tenant_id}:{line['release_id']}",
                      kind="settlement.release_failed",
                      message=f"the provider refused release {line['release_id']}: {result.error_code}",
-                     tenant_id=ctx.tenant_id, data=fail_alert)
+                     tenant_id=ctx.tenant_id, data={"release_id": line["release_id"], "attempt_id": line["attempt_id"],
+                                                    "error_code": result.error_code or ""})
 
 
 async def _finish(ctx: TenantContext, batch_id: uuid.UUID, pending_calendar: int | None) -> dict[str, Any]:

@@ -382,14 +382,12 @@ class ApplicationPages(Controller):
                        ) -> tuple[dict[str, Any], onboarding.ApprovedApplication]:
         from pawpay.platform.merchants.services import terms_from_form
 
-        values = dict(_form_items(form))
-        values["advances_allowed"] = form.flag("advances_allowed")
+        values: dict[str, Any] = dict(_form_items(form))
         errors: FieldErrors = {}
         licence = parse_date(form.text("licence_expires_on"), "licence_expires_on", errors)
         if errors:
             raise ValidationFailed(errors["licence_expires_on"], field="licence_expires_on")
-        terms = terms_from_form({k: v for k, v in values.items() if isinstance(v, str)}
-                                | ({"advances_allowed": "on"} if values["advances_allowed"] else {}))
+        terms = terms_from_form(values)  # an unticked advances_allowed is absent: False
         approved = await onboarding.approve(
             ctx, application_id, slug=form.text("slug").lower(), manager_email=form.text("manager_email"),
             manager_name=form.text("manager_name"), terms=terms, licence_expires_on=licence,

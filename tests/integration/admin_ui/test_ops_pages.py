@@ -35,7 +35,7 @@ async def test_stores_page_lists_stores(new_browser, operator, store_a, store_b)
     assert page.status_code == 200
     assert store_a.slug in page.text
     assert store_b.slug in page.text
-    assert 'action="/ops/stores"' in page.text  # an admin sees the create form
+    assert 'method="post" action="/ops/stores"' in page.text  # an admin sees the create form
 
 
 async def test_operator_creates_a_store_whose_manager_can_sign_in(new_browser, operator) -> None:
@@ -89,7 +89,7 @@ async def test_only_ops_admins_create_stores(new_browser, make_operator) -> None
     await browser.sign_in(await make_operator(OPS_REVIEWER))
     page = await browser.get("/ops/stores")
     assert page.status_code == 200
-    assert 'action="/ops/stores"' not in page.text
+    assert 'method="post" action="/ops/stores"' not in page.text
     fields = store_form()
     response = await browser.submit("/ops/stores", fields, csrf_from="/ops")
     assert response.status_code == 403
@@ -121,3 +121,111 @@ async def test_store_staff_cannot_reach_operator_forms(new_browser, store_a) -> 
                                                        "roles": OPS_ADMIN}, csrf_from="/admin")
     assert response.status_code == 403
     assert "evil@example.test" not in {v.email for v in await identity.list_operators(OPS)}
+
+
+# --- a store's merchant detail -------------------------------------------------------------------------
+
+async def _provisioned(**changes: object) -> object:
+    from tests.integration.merchants.conftest import provision
+
+    return await provision(**changes)
+
+
+async def test_store_list_filters_and_links_to_the_detail(new_browser, operator) -> None:
+    from datetime import date
+
+    store = await _provisioned(licence_expires_on=date(2020, 1, 1))
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    page = await browser.get("/ops/stores", params={"q": store.slug, "expiring": "on", "mode": "test"})
+    assert page.status_code == 200
+    assert f'href="/ops/stores/{store.tenant_id}"' in page.text
+    assert "T+7" in page.text
+    assert "3.00%" in page.text
+    live_only = await browser.get("/ops/stores", params={"q": store.slug, "mode": "live"})
+    assert f'href="/ops/stores/{store.tenant_id}"' not in live_only.text
+
+
+async def test_operator_sets_a_new_terms_version_with_a_reason(new_browser, operator) -> None:
+    from pawpay.platform.merchants import services as merchants
+    from pawpay.platform.tenancy.context import TenantContext
+
+    store = await _provisioned()
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    detail = await browser.get(f"/ops/stores/{store.tenant_id}")
+    assert detail.status_code == 200
+    assert 'data-testid="terms-version">1' in detail.text
+    fields = {name: str(value) for name, value in merchants.terms_as_dict(merchants.default_terms()).items()}
+    fields.pop("advances_allowed")
+    fields.update({"fee_rate_bp": "250", "settlement_days": "1"})
+    missing_reason = await browser.submit(f"/ops/stores/{store.tenant_id}/terms", fields,
+                                          csrf_from=f"/ops/stores/{store.tenant_id}")
+    assert missing_reason.status_code == 422
+    assert 'id="err-reason"' in missing_reason.text
+    bad = await browser.submit(f"/ops/stores/{store.tenant_id}/terms", {**fields, "fee_rate_bp": "5000",
+                                                                         "reason": "x"},
+                               csrf_from=f"/ops/stores/{store.tenant_id}")
+    assert bad.status_code == 422
+    assert 'id="err-fee_rate_bp"' in bad.text
+    ok = await browser.submit(f"/ops/stores/{store.tenant_id}/terms", {**fields, "reason": "量大优惠"},
+                              csrf_from=f"/ops/stores/{store.tenant_id}")
+    assert ok.status_code == 303
+    terms = await merchants.current_terms(TenantContext(tenant_id=store.tenant_id))
+    assert (terms.version, terms.fee_rate_bp, terms.settlement_days, terms.reason) == (2, 250, 1, "量大优惠")
+    assert "量大优惠" in (await browser.get(f"/ops/stores/{store.tenant_id}")).text
+
+
+async def test_operator_suspends_and_reinstates_a_store(new_browser, operator) -> None:
+    store = await _provisioned()
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    path = f"/ops/stores/{store.tenant_id}"
+    no_reason = await browser.submit(f"{path}/suspend", {"status_reason": ""}, csrf_from=path)
+    assert no_reason.status_code == 422
+    assert 'id="err-status_reason"' in no_reason.text
+    assert (await browser.submit(f"{path}/suspend", {"status_reason": "投诉调查"}, csrf_from=path)).status_code == 303
+    assert (await tenancy.get_tenant(OPS, store.tenant_id)).status == "suspended"
+    page = await browser.get(path)
+    assert 'data-testid="suspended"' in page.text
+    assert "投诉调查" in page.text
+    assert (await browser.submit(f"{path}/reinstate", {"status_reason": "已解决"}, csrf_from=path)).status_code == 303
+    assert (await tenancy.get_tenant(OPS, store.tenant_id)).status == "active"
+
+
+async def test_a_reviewer_cannot_suspend_or_change_terms(new_browser, make_operator) -> None:
+    store = await _provisioned()
+    browser = await new_browser()
+    await browser.sign_in(await make_operator(OPS_REVIEWER))
+    path = f"/ops/stores/{store.tenant_id}"
+    page = await browser.get(path)
+    assert page.status_code == 200
+    assert f'action="{path}/suspend"' not in page.text
+    assert f'action="{path}/terms"' not in page.text
+    assert (await browser.submit(f"{path}/suspend", {"status_reason": "x"}, csrf_from=path)).status_code == 403
+    assert (await tenancy.get_tenant(OPS, store.tenant_id)).status == "active"
+
+
+async def test_go_live_is_refused_until_ready_and_expiry_can_be_renewed(new_browser, operator) -> None:
+    store = await _provisioned()
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    path = f"/ops/stores/{store.tenant_id}"
+    refused = await browser.submit(f"{path}/go-live", {"note": ""}, csrf_from=path)
+    assert refused.status_code == 422
+    assert 'id="err-go_live"' in refused.text
+    assert (await tenancy.get_tenant(OPS, store.tenant_id)).test_mode
+    bad_date = await browser.submit(f"{path}/expiry", {"certificate_expires_on": "soon", "expiry_reason": "x"},
+                                    csrf_from=path)
+    assert bad_date.status_code == 422
+    assert 'id="err-certificate_expires_on"' in bad_date.text
+    ok = await browser.submit(f"{path}/expiry", {"certificate_expires_on": "2031-06-30", "licence_expires_on": "",
+                                                 "expiry_reason": "证书更新"}, csrf_from=path)
+    assert ok.status_code == 303
+    assert "2031-06-30" in (await browser.get(path)).text
+
+
+async def test_an_unknown_store_is_404(new_browser, operator) -> None:
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    assert (await browser.get(f"/ops/stores/{uuid.uuid4()}")).status_code == 404

@@ -366,8 +366,12 @@ class ApplicationPages(Controller):
                 if OPS_ADMIN not in shell.principal.roles:
                     raise PermissionDenied("your role does not allow this")
                 approve_form, approved = await self._approve(ctx, application_id, form)
-                return redirect(here, flash(N_("Approved: store %(slug)s created; its manager's invitation is sent."),
-                                            slug=approved.slug))
+                # Shown once: the invitation link is a secret, never put in a cookie or a URL.
+                return shell.render("applications/ops_approved.html", {
+                    "approved": approved, "app": approved.application,
+                    "invitation_url": (str(request.base_url).rstrip("/") + approved.invitation_url
+                                       if approved.invitation_url.startswith("/") else approved.invitation_url),
+                })
             message = await _simple_action(ctx, shell, application_id, action, form)
         except PawPayError as exc:
             errors = form_errors(exc)

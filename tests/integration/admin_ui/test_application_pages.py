@@ -174,7 +174,8 @@ async def test_an_operator_reviews_asks_for_more_and_approves(new_browser: Any, 
     assert 'id="err-fee_rate_bp"' in bad.text
     assert (await onboarding.get_application(OPS, view.id)).application.state == "in_review"
     approved = await browser.submit(f"{here}/approve", approve, csrf_from=here)
-    assert approved.status_code == 303, approved.text
+    assert approved.status_code == 200, approved.text
+    assert 'data-testid="invitation-link"' in approved.text
     detail = await onboarding.get_application(OPS, view.id)
     assert detail.application.state == "approved"
     assert detail.application.provisioned_tenant_id is not None
@@ -197,3 +198,40 @@ async def test_an_operator_creates_an_application_for_a_store(new_browser: Any, 
     assert own.store_name == "代填的宠物店"
     assert own.quality
     assert own.created_by == operator["id"]
+
+
+async def test_apply_to_admin_end_to_end(new_browser: Any, operator: dict[str, Any]) -> None:
+    """apply -> submit -> review -> approve -> the manager accepts the invitation -> /admin in test mode."""
+    from pawpay.platform.identity.services import accept_invitation
+    from pawpay.platform.testing.plugin import PASSWORD
+
+    applicant = await new_browser()
+    response = await applicant.submit("/apply", form_of(), with_csrf=False)
+    token = token_of(response.headers["location"])
+    for kind in ("business_licence", "id_front", "id_back", "certificate"):
+        assert (await upload(applicant, token, kind)).status_code == 303
+    for label in PHOTOS:
+        assert (await upload(applicant, token, "photo", label)).status_code == 303
+    assert (await applicant.submit(f"/apply/{token}/submit", {}, with_csrf=False)).status_code == 303
+    application_id = (await onboarding.get_own_application(token)).id
+
+    ops = await new_browser()
+    await ops.sign_in(operator["email"])
+    here = f"/ops/applications/{application_id}"
+    assert (await ops.submit(f"{here}/assign", {"to": "me"}, csrf_from=here)).status_code == 303
+    slug = f"e2e-{uuid.uuid4().hex[:8]}"
+    email = f"{slug}@example.test"
+    approved = await ops.submit(f"{here}/approve", {
+        "slug": slug, "manager_email": email, "manager_name": "店长", "fee_rate_bp": "300", "settlement_days": "1",
+        "deposit_ratio_bp": "3000", "guarantee_policy": "store_bears"}, csrf_from=here)
+    assert approved.status_code == 200, approved.text
+    assert (await onboarding.get_own_application(token)).state == "approved"
+    match = re.search(r'data-testid="invitation-link"><code>https?://[^/]+(/invite/[^<]+)</code>', approved.text)
+    assert match, approved.text
+    await accept_invitation(match.group(1).removeprefix("/invite/"), password=PASSWORD, display_name="店长")
+
+    manager = await new_browser()
+    await manager.sign_in(email)
+    admin = await manager.get("/admin")
+    assert admin.status_code == 200
+    assert "banner-test" in admin.text  # the new store runs in test mode

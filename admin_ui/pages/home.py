@@ -8,6 +8,8 @@ from litestar import Request, get
 from litestar.response import Template
 
 from pawpay.admin_ui.shell import ADMIN, OPS, Shell
+from pawpay.platform.alerts import services as alerts
+from pawpay.platform.business_calendar import services as calendar
 from pawpay.platform.tenancy import services as tenancy
 from pawpay.platform.web.deps import OpsCtx
 
@@ -22,4 +24,8 @@ async def admin_dashboard(request: Request[Any, Any, Any]) -> Template:
 async def ops_dashboard(request: Request[Any, Any, Any], ctx: OpsCtx) -> Template:
     shell = await Shell.load(request, OPS)
     _, store_count = await tenancy.list_tenants(ctx, limit=1)
-    return shell.render("shell/ops_dashboard.html", {"store_count": store_count})
+    return shell.render("shell/ops_dashboard.html", {
+        "store_count": store_count,
+        "open_alerts": await alerts.open_alert_count(ctx),
+        "calendar": await calendar.coverage(ctx, today=calendar.calendar_today()),
+    })

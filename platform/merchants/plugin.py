@@ -26,3 +26,10 @@ def pawpay_due_work() -> list[DueWork]:
     from pawpay.platform.merchants.periodic import PERIODIC_JOBS
 
     return list(PERIODIC_JOBS)
+
+
+@hookimpl
+def pawpay_route_handlers() -> list[object]:
+    from pawpay.platform.merchants.controllers import MerchantController, OpsMerchantController
+
+    return [OpsMerchantController, MerchantController]

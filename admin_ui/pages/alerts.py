@@ -89,7 +89,7 @@ class AlertPages(Controller):
             message = MESSAGES.get(str(exc.code), exc.detail)
             return await self._page(shell, ctx, errors={"reason": message}, failed_id=alert_id,
                                     reason=form.text("reason"), status_code=422)
-        return redirect(PATH, flash(N_("Alert resolved: %(message)s"), message=view.message[:120]))
+        return redirect(PATH, flash(N_("Alert resolved: %(text)s"), text=view.message[:120]))
 
 
 ROUTES: list[Any] = [AlertPages]

@@ -62,7 +62,9 @@ async def test_resolving_needs_a_reason_then_moves_to_the_resolved_tab(new_brows
     done = await browser.submit(f"{PAGE}/{alert.id}/resolve", {"reason": "已电话联系门店"}, csrf_from=PAGE)
     assert done.status_code == 303
     assert done.headers["location"] == PAGE
-    assert alert.message not in (await browser.get(PAGE)).text
+    after = await browser.get(PAGE)
+    assert "提醒已处理" in after.text  # the flash
+    assert f'action="{PAGE}/{alert.id}/resolve"' not in after.text
     resolved = await browser.get(PAGE, params={"status": "resolved", "kind": alert.kind})
     assert alert.message in resolved.text
     assert "已电话联系门店" in resolved.text

@@ -116,8 +116,12 @@ class MerchantController(Controller):
                            go_live_blockers=services.go_live_blockers(profile), new_signings_allowed=allowed,
                            signings_blocked_reason=why)
 
-    @get("/terms/{version:int}", operation_id="GetOwnMerchantTerms", opt={"roles": {MANAGER, FINANCE}})
-    async def terms_version(self, ctx: TenantCtx, version: FromPath[int]) -> TermsOut:
+    # A query parameter, not a path one: a version number is not an object id (see test_route_isolation).
+    @get("/terms", operation_id="GetOwnMerchantTerms", opt={"roles": {MANAGER, FINANCE}})
+    async def terms_version(self, ctx: TenantCtx, version: FromQuery[int | None] = None) -> TermsOut:
+        """One version of the store's terms (contracts pin one); the current terms without ``version``."""
+        if version is None:
+            return to_schema(await services.current_terms(ctx), TermsOut)
         return to_schema(await services.terms_version(ctx, version), TermsOut)
 
     @post("/agreement", operation_id="StartMerchantAgreement", status_code=200)

@@ -72,8 +72,9 @@ async def test_the_store_reads_its_own_merchant_account_only(signed_in, make_sta
         assert own["tenant_id"] == str(store.tenant_id)
         assert own["new_signings_allowed"] is True
         assert own["terms"]["version"] == 1
-        assert (await manager.get("/api/v1/merchant/terms/1")).json()["version"] == 1
-        assert (await manager.get("/api/v1/merchant/terms/9")).status_code == 404
+        assert (await manager.get("/api/v1/merchant/terms", params={"version": 1})).json()["version"] == 1
+        assert (await manager.get("/api/v1/merchant/terms")).json()["version"] == 1
+        assert (await manager.get("/api/v1/merchant/terms", params={"version": 9})).status_code == 404
         started = await manager.post("/api/v1/merchant/agreement")
         assert started.status_code == 200
         assert started.json()["agreement_status"] == "pending"

@@ -165,26 +165,26 @@ class CalendarPages(Controller):
         form = Form([(k, v) for k, v in raw.multi_items() if k != "lines"])
         lines_value = raw.get("lines")
         lines = lines_value if isinstance(lines_value, str) and len(lines_value) <= MAX_BULK_CHARS else ""
-        values = {"year": form.text("year"), "lines": lines, "confirm": form.flag("confirm"),
-                  "note": form.text("note")}
+        confirm, note = form.flag("confirm"), form.text("note")
+        values: dict[str, Any] = {"year": form.text("year"), "lines": lines, "confirm": confirm, "note": note}
         errors: FieldErrors = {}
         bad_lines: list[dict[str, Any]] = []
         year: int | None = None
         try:
-            year = int(values["year"])
+            year = int(form.text("year"))
         except ValueError:
             errors["year"] = N_("Enter a year such as 2027.")
         if year is not None:
             try:
-                saved = await calendar.set_overrides_bulk(ctx, lines, year=year, confirm_year=values["confirm"],
-                                                          note=values["note"])
+                saved = await calendar.set_overrides_bulk(ctx, lines, year=year, confirm_year=confirm,
+                                                          note=note)
             except PawPayError as exc:
                 if not is_form_error(exc):
                     raise
                 errors = _errors(exc, {"year": "bulk_year", "note": "bulk_note"})
                 bad_lines = list(exc.data.get("errors") or [])
             else:
-                message = (N_("Saved %(count)s days of %(year)s and confirmed the year.") if values["confirm"]
+                message = (N_("Saved %(count)s days of %(year)s and confirmed the year.") if confirm
                            else N_("Saved %(count)s days of %(year)s."))
                 return redirect(f"{PATH}?year={year}", flash(message, count=len(saved), year=year))
         if "year" in errors:

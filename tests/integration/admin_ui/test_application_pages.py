@@ -71,15 +71,15 @@ async def test_a_store_applies_uploads_and_submits_on_the_public_pages(new_brows
     assert 'action="/apply/' + token + '/submit"' not in page.text  # no more editing
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"uscc": "91310000MA1FL0000X"}, "uscc"),
-    ({"legal_rep_id_number": "110101199001015500"}, "legal_rep_id_number"),
-    ({"legal_rep_id_number": "minor"}, "legal_rep_id_number"),
-    ({"certificate_expires_on": "expired"}, "certificate_expires_on"),
-    ({"opened_on": "2026/01/01"}, "opened_on"),
+@pytest.mark.parametrize(("overrides", "field", "message"), [
+    ({"uscc": "91310000MA1FL0000X"}, "uscc", "统一社会信用代码无效"),
+    ({"legal_rep_id_number": "110101199001015500"}, "legal_rep_id_number", "身份证号码无效"),
+    ({"legal_rep_id_number": "minor"}, "legal_rep_id_number", "法定代表人须年满 18 周岁"),
+    ({"certificate_expires_on": "expired"}, "certificate_expires_on", "合格证已过期"),
+    ({"opened_on": "2026/01/01"}, "opened_on", None),
 ])
 async def test_bad_fields_show_field_errors_and_change_nothing(new_browser: Any, overrides: dict[str, Any],
-                                                               field: str) -> None:
+                                                               field: str, message: str | None) -> None:
     if overrides.get("legal_rep_id_number") == "minor":
         overrides = {"legal_rep_id_number": an_id(onboarding.today() - timedelta(days=17 * 365))}
     if overrides.get("certificate_expires_on") == "expired":
@@ -91,6 +91,8 @@ async def test_bad_fields_show_field_errors_and_change_nothing(new_browser: Any,
     response = await browser.submit(f"/apply/{started.token}", fields, with_csrf=False)
     assert response.status_code == 422
     assert f'id="err-{field}"' in response.text
+    if message:
+        assert message in response.text  # zh-CN by default
     assert await snapshot(started.token) == before
     start = await browser.submit("/apply", fields, with_csrf=False)
     assert start.status_code == 422
@@ -104,7 +106,7 @@ async def test_photo_count_upload_limits_and_duplicates_show_errors(new_browser:
     response = await browser.submit(f"/apply/{two.token}/submit", {}, with_csrf=False)
     assert response.status_code == 422
     assert 'id="err-photos"' in response.text
-    assert "3 至 5 张" in response.text or "3 to 5" in response.text
+    assert "请上传 3 至 5 张门店照片" in response.text
     assert await snapshot(two.token) == before
 
     five = await complete_application(photos=("pet_selection_area", "signing_area", "other", "other", "other"))
@@ -112,9 +114,11 @@ async def test_photo_count_upload_limits_and_duplicates_show_errors(new_browser:
     sixth = await upload(browser, five.token, "photo", "other")
     assert sixth.status_code == 422
     assert 'id="err-file"' in sixth.text
-    big = await upload(browser, five.token, "photo", "other", data=b"\xff\xd8" + b"0" * (20 * 1024 * 1024))
+    assert "门店照片最多 5 张" in sixth.text
+    big = await upload(browser, five.token, "business_licence", data=b"\xff\xd8" + b"0" * (20 * 1024 * 1024))
     assert big.status_code == 422
     assert 'id="err-file"' in big.text
+    assert "文件太大" in big.text
     text = await upload(browser, five.token, "business_licence", data=b"plain text", name="a.png")
     assert text.status_code == 422
     assert 'id="err-file"' in text.text
@@ -128,6 +132,7 @@ async def test_photo_count_upload_limits_and_duplicates_show_errors(new_browser:
     duplicate = await browser.submit(f"/apply/{second.token}", form_of(uscc=uscc), with_csrf=False)
     assert duplicate.status_code == 422
     assert 'id="err-uscc"' in duplicate.text
+    assert "已有使用该统一社会信用代码的申请" in duplicate.text
     assert await snapshot(second.token) == before
 
 

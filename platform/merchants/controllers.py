@@ -60,7 +60,7 @@ class OpsMerchantController(Controller):
         return MerchantOut(tenant_id=store.id, name=store.name, slug=store.slug, status=store.status,
                            test_mode=store.test_mode, profile=_profile(profile),
                            terms=to_schema(await services.store_terms(ctx, tenant_id), TermsOut),
-                           go_live_blockers=services.go_live_blockers(profile))
+                           go_live_blockers=services.go_live_blockers(profile, approval=True))
 
     @get("/{tenant_id:uuid}/terms", operation_id="ListMerchantTerms")
     async def list_terms(self, ctx: OpsCtx, tenant_id: FromPath[uuid.UUID]) -> list[TermsOut]:

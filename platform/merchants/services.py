@@ -728,8 +728,10 @@ async def refresh_sub_merchant(ctx: TenantContext) -> StoreProfileView:
 
 # --- going live ------------------------------------------------------------------------------------
 
-def go_live_blockers(profile: StoreProfileView | None) -> list[str]:
-    """What still stands between the store and going live (stable English keys; empty = ready)."""
+def go_live_blockers(profile: StoreProfileView | None, *, approval: bool = False) -> list[str]:
+    """What still stands between the store and going live (stable English keys; empty = ready).
+
+    ``approval``: for the operator's approval, which also needs the store's own request."""
     if profile is None:
         return ["no_profile"]
     blockers = []
@@ -737,6 +739,8 @@ def go_live_blockers(profile: StoreProfileView | None) -> list[str]:
         blockers.append("agreement_not_signed")
     if profile.sub_merchant_status != "approved":
         blockers.append("sub_merchant_not_approved")
+    if approval and profile.go_live_status != "requested":
+        blockers.append("go_live_not_requested")
     return blockers
 
 
@@ -768,7 +772,7 @@ async def approve_go_live(ctx: PlatformContext, tenant_id: uuid.UUID, *, note: s
             raise AlreadyLive("the store is already live")
         row = await _profile_row(tenant_id, lock=True)
         profile = StoreProfileView(**row) if row else None
-        blockers = go_live_blockers(profile)
+        blockers = go_live_blockers(profile, approval=True)
         if blockers:
             raise GoLiveNotReady("the store cannot go live yet", blockers=blockers)
         await set_tenant_status(ctx, tenant_id, test_mode=False, reason=note.strip() or "go-live approved")

@@ -32,7 +32,8 @@ async def test_operators_list_read_and_change_a_merchant(signed_in, operator) ->
         assert detail["terms"]["version"] == 1
         assert detail["profile"]["legal_rep_id_masked"] == "1101**********002X"
         assert "legal_rep_id_sealed" not in detail["profile"]
-        assert detail["go_live_blockers"] == ["agreement_not_signed", "sub_merchant_not_approved"]
+        assert detail["go_live_blockers"] == ["agreement_not_signed", "sub_merchant_not_approved",
+                                              "go_live_not_requested"]
         bad = await ops.post(f"/api/v1/ops/merchants/{store.tenant_id}/terms", json={"fee_rate_bp": 2000,
                                                                                      "reason": "x"})
         assert bad.status_code == 422

@@ -76,7 +76,7 @@ async def test_the_operator_cannot_approve_an_unready_store() -> None:
     await merchants.refresh_agreement(TenantContext(tenant_id=store.tenant_id))
     with pytest.raises(GoLiveNotReady) as caught:
         await merchants.approve_go_live(OPS, store.tenant_id)
-    assert caught.value.data["blockers"] == ["sub_merchant_not_approved"]
+    assert caught.value.data["blockers"] == ["sub_merchant_not_approved", "go_live_not_requested"]
     assert (await tenancy.get_tenant(OPS, store.tenant_id)).test_mode
 
 

@@ -26,10 +26,14 @@ async def download(token: FromPath[str]) -> Response[bytes]:
     grant = services.open_download_token(token)
     data = await services.read_file(grant.key)
     content_type = rules.content_type_of(grant.key)
-    return Response(data, media_type=content_type, headers={
+    headers = {
         "Content-Disposition": _disposition(grant.filename, content_type),
         "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
         "Referrer-Policy": "no-referrer",
-    })
+    }
+    if content_type in rules.IMAGE_TYPES:
+        # An image opened on its own needs nothing else. PDFs get no CSP: browsers' built-in PDF
+        # viewers are blocked by a restrictive one, and they do not run a PDF's scripts in our origin.
+        headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return Response(data, media_type=content_type, headers=headers)

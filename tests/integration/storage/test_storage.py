@@ -170,6 +170,12 @@ async def test_the_signed_link_serves_the_file_with_safe_headers(http: Any) -> N
     assert response.headers["cache-control"] == "private, no-store"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "filename*=UTF-8''%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7.png" in response.headers["content-disposition"]
+    assert response.headers["content-disposition"].startswith("inline;")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    pdf = await storage.store_upload(PDF_BYTES, filename="licence.pdf", purpose="licences")
+    served = await http.get(storage.download_url(pdf.key))
+    assert served.headers["content-type"] == "application/pdf"
+    assert served.content == PDF_BYTES
 
 
 @pytest.mark.usefixtures("local_backend")

@@ -37,6 +37,7 @@ from pawpay.admin_ui.shell import (
 from pawpay.admin_ui.translations import LOCALE_NAMES, LOCALES, html_lang, request_locale
 from pawpay.platform.errors import NotFound, PawPayError, PermissionDenied, ValidationFailed
 from pawpay.platform.hooks.types import NavItem
+from pawpay.platform.identity import services as identity
 from pawpay.platform.identity.principal import Principal
 from pawpay.platform.identity.roles import OPS_ADMIN, OPS_REVIEWER
 from pawpay.platform.onboarding import rules
@@ -345,6 +346,7 @@ class ApplicationPages(Controller):
                 "manager_name": detail.application.contact_name, "licence_expires_on": "", "comment": ""},
             "can_review": bool(shell.principal.roles & {OPS_ADMIN, OPS_REVIEWER}),
             "can_approve": OPS_ADMIN in shell.principal.roles,
+            "reviewers": [(str(a.id), a.display_name or a.email) for a in await reviewers(ctx)],
         }, status_code=status_code)
 
     @get("/{application_id:uuid}", name="ops:application")
@@ -404,6 +406,24 @@ def _form_items(form: Form) -> list[tuple[str, str]]:
     return [(k, v) for k, v in form._items if k != "_csrf" and isinstance(v, str)]
 
 
+async def _reviewer(ctx: OpsCtx, shell: Shell, choice: str) -> tuple[uuid.UUID | None, str]:
+    """``me``, ``nobody`` or a reviewing operator's id -> (account id, label) for the assignment."""
+    if choice in ("", "me"):
+        return shell.principal.account_id, shell.principal.display_name or shell.principal.label
+    if choice == "nobody":
+        return None, ""
+    for account in await reviewers(ctx):
+        if str(account.id) == choice:
+            return account.id, account.display_name or account.email
+    raise ValidationFailed("choose a reviewer", field="to")
+
+
+async def reviewers(ctx: OpsCtx) -> list[identity.AccountView]:
+    """Active operators who may review (reviewers and administrators)."""
+    return [a for a in await identity.list_operators(ctx)
+            if a.is_active and {OPS_REVIEWER, OPS_ADMIN} & set(a.roles)]
+
+
 ACTION_MESSAGES: Mapping[str, str] = {
     "assign": N_("Assignment saved."), "comment": N_("Comment added."),
     "quality": N_("Saved. Re-run the checks to apply it."), "checks": N_("Checks re-run."),
@@ -415,9 +435,8 @@ ACTION_MESSAGES: Mapping[str, str] = {
 async def _simple_action(ctx: OpsCtx, shell: Shell, application_id: uuid.UUID, action: str, form: Form) -> str:
     """Run one review action (all but approve); the flash message to show after it."""
     if action == "assign":
-        mine = form.text("to") != "nobody"
-        await onboarding.assign(ctx, application_id, shell.principal.account_id if mine else None,
-                                (shell.principal.display_name or shell.principal.label) if mine else "")
+        reviewer_id, label = await _reviewer(ctx, shell, form.text("to"))
+        await onboarding.assign(ctx, application_id, reviewer_id, label)
     elif action == "comment":
         await onboarding.add_comment(ctx, application_id, form.text("comment"))
     elif action == "quality":

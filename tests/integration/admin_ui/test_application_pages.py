@@ -240,3 +240,45 @@ async def test_apply_to_admin_end_to_end(new_browser: Any, operator: dict[str, A
     admin = await manager.get("/admin")
     assert admin.status_code == 200
     assert "banner-test" in admin.text  # the new store runs in test mode
+
+
+async def test_assign_to_another_reviewer_and_roles(new_browser: Any, operator: dict[str, Any],
+                                                    make_operator: Any) -> None:
+    from pawpay.platform.identity.roles import OPS_FINANCE, OPS_REVIEWER
+
+    started = await complete_application()
+    view = await onboarding.submit_application(started.token)
+    here = f"/ops/applications/{view.id}"
+    reviewer_email = await make_operator(OPS_REVIEWER)
+    reviewer_id = next(a.id for a in await onboarding_reviewers() if a.email == reviewer_email)
+    admin = await new_browser()
+    await admin.sign_in(operator["email"])
+    page = await admin.get(here)
+    assert f'value="{reviewer_id}"' in page.text
+    assert (await admin.submit(f"{here}/assign", {"to": str(reviewer_id)}, csrf_from=here)).status_code == 303
+    detail = await onboarding.get_application(OPS, view.id)
+    assert detail.application.assigned_to == reviewer_id
+    assert detail.application.state == "in_review"
+    bad = await admin.submit(f"{here}/assign", {"to": str(uuid.uuid4())}, csrf_from=here)
+    assert bad.status_code == 422
+    assert 'id="err-to"' in bad.text
+
+    finance = await new_browser()
+    await finance.sign_in(await make_operator(OPS_FINANCE))
+    assert (await finance.get(here)).status_code == 200  # may look
+    refused = await finance.submit(f"{here}/reject", {"reason": "x"}, csrf_from=here)
+    assert refused.status_code == 403
+    assert (await onboarding.get_application(OPS, view.id)).application.state == "in_review"
+
+    reviewer = await new_browser()
+    await reviewer.sign_in(reviewer_email)
+    page = await reviewer.get(here)
+    assert 'action="/ops/applications/' + str(view.id) + '/approve"' not in page.text  # only admins approve
+    refused = await reviewer.submit(f"{here}/approve", {"slug": "nope-nope"}, csrf_from=here)
+    assert refused.status_code == 403
+
+
+async def onboarding_reviewers() -> list[Any]:
+    from pawpay.platform.identity.services import list_operators
+
+    return await list_operators(OPS)

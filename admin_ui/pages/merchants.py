@@ -52,6 +52,10 @@ PROFILE_ERROR_MESSAGES = {
     "uscc": N_("Not a valid unified social credit code."),
     "legal_rep_id_number": N_("Not a valid resident ID number."),
     "contact_phone": N_("Enter a phone number."),
+    "legal_name": N_("Enter the company's registered name."),
+    "legal_rep_name": N_("Enter the legal representative's name."),
+    "contact_name": N_("Enter a contact person."),
+    "certificate_number": N_("Enter the certificate number."),
 }
 
 # Error details raised by the merchants and identity services, shown in forms (for the catalogs).
@@ -97,6 +101,12 @@ def terms_field_errors(exc: PawPayError) -> FieldErrors:
     errors = field_errors(exc)
     return {name: TERMS_ERROR_MESSAGES.get(name, PROFILE_ERROR_MESSAGES.get(name, message))
             for name, message in errors.items()}
+
+
+def profile_field_errors(exc: PawPayError) -> FieldErrors:
+    """A profile error (``validate_profile``) as ``{field: translatable message}``."""
+    errors = field_errors(exc)
+    return {name: PROFILE_ERROR_MESSAGES.get(name, message) for name, message in errors.items()}
 
 
 def labels() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from pawpay.admin_ui.flash import flash
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import Form, parse_date
-from pawpay.admin_ui.pages.merchants import GO_LIVE_BLOCKERS, labels, terms_field_errors
+from pawpay.admin_ui.pages.merchants import GO_LIVE_BLOCKERS, labels, profile_field_errors, terms_field_errors
 from pawpay.admin_ui.shell import OPS, FieldErrors, Pager, Shell, field_errors, is_form_error, parse_window, redirect
 from pawpay.platform.audit.services import AuditFilter, list_entries
 from pawpay.platform.clock import validate_time_zone
@@ -122,7 +122,7 @@ class StorePages(Controller):
 
     async def _detail(self, request: Request[Any, Any, Any], shell: Shell, ctx: OpsCtx, tenant_id: uuid.UUID, *,
                       terms_form: dict[str, Any] | None = None, errors: FieldErrors | None = None,
-                      status_code: int = 200) -> Template:
+                      status_code: int = 200, profile_form: dict[str, Any] | None = None) -> Template:
         store = await tenancy.get_tenant(ctx, tenant_id)
         profile = await merchants.store_profile(ctx, tenant_id)
         history = await merchants.list_terms(ctx, tenant_id)
@@ -137,6 +137,7 @@ class StorePages(Controller):
             "terms": current,
             "history": history,
             "terms_form": terms_form or merchants.terms_as_dict(current),
+            "profile_form": profile_form or {},
             "reminders": await merchants.list_reminders(ctx, tenant_id),
             "invitations": await identity.list_invitations(ctx, tenant_id=tenant_id),
             "audit": audit,
@@ -148,6 +149,7 @@ class StorePages(Controller):
             "can_manage": bool(roles & {OPS_ADMIN}),
             "can_review": bool(roles & {OPS_ADMIN, OPS_REVIEWER}),
             "errors": errors or {},
+            "terms_errors": bool(set(errors or {}) & {*merchants.TERMS_FIELDS, "reason"}),
             **labels(),
         }, status_code=status_code)
 
@@ -240,6 +242,58 @@ class StorePages(Controller):
         if errors:
             return await self._detail(request, shell, ctx, tenant_id, errors=errors, status_code=422)
         return redirect(f"/ops/stores/{tenant_id}", flash(N_("Document expiry dates updated.")))
+
+
+    @post("/{tenant_id:uuid}/profile", name="shell:store-profile", opt={"roles": {OPS_ADMIN}}, status_code=303)
+    async def create_profile(self, request: Request[Any, Any, Any], ctx: OpsCtx, tenant_id: FromPath[uuid.UUID]
+                             ) -> Template | Redirect:
+        """Give a store created without onboarding (the bare form) its merchant profile."""
+        shell = await Shell.load(request, OPS)
+        form = await Form.read(request)
+        errors: FieldErrors = {}
+        opened = parse_date(form.text("opened_on"), "opened_on", errors)
+        certificate = parse_date(form.text("certificate_expires_on"), "certificate_expires_on", errors)
+        licence = parse_date(form.text("licence_expires_on"), "licence_expires_on", errors)
+        for name, value in (("opened_on", opened), ("certificate_expires_on", certificate)):
+            if value is None and name not in errors:
+                errors[name] = N_("enter a date as YYYY-MM-DD")
+        values = {name: form.text(name) for name in PROFILE_TEXT_FIELDS}
+        if not errors:
+            try:
+                await merchants.create_profile(ctx, tenant_id, merchants.StoreProfileInput(
+                    **values, legal_rep_id_number=form.text("legal_rep_id_number"), opened_on=_day(opened),
+                    certificate_expires_on=_day(certificate), licence_expires_on=licence,
+                    quality=form.flag("quality")))
+            except PawPayError as exc:
+                errors = profile_field_errors(exc) if is_form_error(exc) else _form_errors(exc, {})
+        if errors:
+            return await self._detail(request, shell, ctx, tenant_id, errors=errors, status_code=422,
+                                      profile_form={**values, **{k: form.text(k) for k in PROFILE_DATE_FIELDS},
+                                                    "quality": form.flag("quality")})
+        return redirect(f"/ops/stores/{tenant_id}", flash(N_("Merchant profile saved.")))
+
+    @post("/{tenant_id:uuid}/invite", name="shell:store-invite", opt={"roles": {OPS_ADMIN}}, status_code=303)
+    async def invite_manager(self, request: Request[Any, Any, Any], ctx: OpsCtx, tenant_id: FromPath[uuid.UUID]
+                             ) -> Template | Redirect:
+        """A new invitation for the store's manager (e.g. the first one expired): the link is shown once."""
+        shell = await Shell.load(request, OPS)
+        form = await Form.read(request)
+        try:
+            await tenancy.get_tenant(ctx, tenant_id)
+            url, view = await identity.create_invitation(ctx, tenant_id=tenant_id, email=form.text("invite_email"),
+                                                         display_name=form.text("invite_name"), roles=[MANAGER])
+        except PawPayError as exc:
+            errors = _form_errors(exc, {"email": "invite_email", "display_name": "invite_name"})
+            return await self._detail(request, shell, ctx, tenant_id, errors=errors, status_code=422)
+        link = f"{request.base_url}".rstrip("/") + url
+        return redirect(f"/ops/stores/{tenant_id}", flash(
+            N_("Invitation for %(email)s created. Send this link (valid 7 days, shown only now): %(link)s"),
+            email=view.email, link=link))
+
+
+PROFILE_TEXT_FIELDS = ("legal_name", "uscc", "legal_rep_name", "contact_name", "contact_phone", "contact_email",
+                       "region", "address", "certificate_number")
+PROFILE_DATE_FIELDS = ("opened_on", "certificate_expires_on", "licence_expires_on")
 
 
 def _day(value: date | None) -> date:

@@ -229,3 +229,35 @@ async def test_an_unknown_store_is_404(new_browser, operator) -> None:
     browser = await new_browser()
     await browser.sign_in(operator["email"])
     assert (await browser.get(f"/ops/stores/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_operator_adds_a_profile_to_a_bare_store_and_invites_its_manager(new_browser, operator) -> None:
+    from pawpay.platform.merchants import services as merchants
+    from pawpay.platform.testing.plugin import create_store
+
+    store = await create_store()
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    path = f"/ops/stores/{store.tenant_id}"
+    assert f'action="{path}/profile"' in (await browser.get(path)).text
+    fields = {"legal_name": "北京萌宠之家宠物用品有限公司", "uscc": "91110000802100433B", "legal_rep_name": "张三",
+              "legal_rep_id_number": "11010519491231002X", "contact_name": "李四", "contact_phone": "13812345678",
+              "contact_email": "", "region": "北京", "address": "", "opened_on": "2025-01-01",
+              "certificate_number": "京动防 001", "certificate_expires_on": "2030-01-01", "licence_expires_on": ""}
+    bad = await browser.submit(f"{path}/profile", {**fields, "uscc": "91110000802100433C"}, csrf_from=path)
+    assert bad.status_code == 422
+    assert 'id="err-uscc"' in bad.text
+    assert "11010519491231002X" not in bad.text  # the ID number is never echoed back
+    assert (await browser.submit(f"{path}/profile", fields, csrf_from=path)).status_code == 303
+    profile = await merchants.store_profile(OPS, store.tenant_id)
+    assert profile is not None
+    assert profile.legal_rep_id_masked == "1101**********002X"
+    email = f"new-boss-{uuid.uuid4().hex[:6]}@example.com"
+    taken = await browser.submit(f"{path}/invite", {"invite_email": store.manager_email}, csrf_from=path)
+    assert taken.status_code == 422
+    assert 'id="err-invite_email"' in taken.text
+    invited = await browser.submit(f"{path}/invite", {"invite_email": email, "invite_name": "新店长"}, csrf_from=path)
+    assert invited.status_code == 303
+    page = await browser.get(path)
+    assert "/invite/" in page.text
+    assert email in page.text

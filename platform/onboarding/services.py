@@ -270,6 +270,9 @@ def _values(draft: ApplicationDraft) -> dict[str, Any]:
 async def _check_uscc_free(uscc_: str, application_id: uuid.UUID | None) -> None:
     if not uscc_:
         return
+    # Two applications racing with one USCC: the second waits here until the first commits, then
+    # sees it (the partial unique index would otherwise turn the race into a 500).
+    await StoreApplication.raw("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", f"onboarding:uscc:{uscc_}")
     query = StoreApplication.count().where(
         (StoreApplication.uscc == uscc_) & StoreApplication.state.is_in(list(rules.HOLDS_USCC))
     )

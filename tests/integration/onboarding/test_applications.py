@@ -352,3 +352,16 @@ async def test_no_due_date_and_an_alert_when_the_calendar_is_not_covered(frozen_
     assert view.due_on is None  # 2027 is covered neither by chinese_calendar nor by a confirmed year
     alerts, _ = await list_alerts(OPS, kind="calendar.coverage")
     assert any(a.key == "calendar.coverage.2027" for a in alerts)
+
+
+async def test_two_submits_racing_with_one_uscc_give_one_409() -> None:
+    import asyncio
+
+    uscc = a_uscc()
+    first = await complete_application(uscc=uscc)
+    second = await complete_application()
+    # The second one takes the same USCC while still a draft (drafts do not hold a USCC).
+    await onboarding.update_application(second.token, full_draft(uscc=uscc))
+    results = await asyncio.gather(onboarding.submit_application(first.token),
+                                   onboarding.submit_application(second.token), return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["ApplicationView", "DuplicateUscc"]

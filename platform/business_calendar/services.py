@@ -33,7 +33,7 @@ from pawpay.platform.clock import utcnow
 from pawpay.platform.errors import NotFound, PermissionDenied, ValidationFailed
 from pawpay.platform.identity.roles import OPS_ADMIN
 from pawpay.platform.tenancy.context import PlatformContext
-from pawpay.platform.tenancy.scope import anonymous_scope, in_scope, platform_scope
+from pawpay.platform.tenancy.scope import after_commit, anonymous_scope, current_tenant_id, in_scope, platform_scope
 
 # The daily job alerts when a day within this many days cannot be classified.
 ALERT_HORIZON_DAYS: Final = 60
@@ -190,6 +190,29 @@ async def check_coverage(now: datetime) -> date | None:
         data={"first_uncovered": first.isoformat(), "year": first.year},
     )
     return first
+
+
+async def alert_not_covered(day: date) -> None:
+    """Tell the operator that ``day`` could not be classified (call it where CalendarNotCovered
+    made something wait). Raises (or refreshes) the alert ``calendar.coverage.<year>``.
+
+    From a store's scope the alert cannot be written in the same transaction (alerts are platform
+    data), so it is raised once that transaction commits; the daily coverage job raises it anyway
+    for any day within the next 60 days.
+    """
+    async def _raise() -> None:
+        await alerts.raise_alert(
+            _JOB_CTX, key=coverage_alert_key(day.year), kind=COVERAGE_ALERT_KIND,
+            message=(f"The business calendar cannot classify {day.isoformat()}: enter {day.year}'s public holidays "
+                     "and make-up working days in /ops/calendar and confirm the year. Releases due on "
+                     "unclassified days wait until then."),
+            data={"first_uncovered": day.isoformat(), "year": day.year},
+        )
+
+    if current_tenant_id() is not None:
+        after_commit(_raise)
+    else:
+        await _raise()
 
 
 # --- the operator ---------------------------------------------------------------------------------

@@ -177,3 +177,25 @@ async def test_anonymous_visitors_are_sent_to_sign_in(new_browser: Any) -> None:
     response = await browser.get(PAGE)
     assert response.status_code in (302, 303)
     assert "/login" in response.headers["location"]
+
+
+async def test_a_year_is_confirmed_from_its_page_once_a_holiday_is_entered(new_browser: Any, operator: Any,
+                                                                          far_year: int) -> None:
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    empty = await browser.get(f"{PAGE}?year={far_year}")
+    assert f'action="{PAGE}/years/{far_year}/confirm"' not in empty.text  # nothing to confirm yet
+    refused = await browser.submit(f"{PAGE}/years/{far_year}/confirm", {}, csrf_from=PAGE)
+    assert refused.status_code == 422
+    assert "请先录入该年的法定节假日，再确认该年份" in refused.text
+    await browser.submit(f"{PAGE}/overrides", {"day": f"{far_year}-01-01", "kind": "holiday", "note": "元旦"},
+                         csrf_from=PAGE)
+    page = await browser.get(f"{PAGE}?year={far_year}")
+    assert f'action="{PAGE}/years/{far_year}/confirm"' in page.text
+    confirmed = await browser.submit(f"{PAGE}/years/{far_year}/confirm", {}, csrf_from=PAGE)
+    assert confirmed.status_code == 303
+    withdraw = await browser.submit(f"{PAGE}/years/{far_year}/withdraw", {"reason": ""}, csrf_from=PAGE)
+    assert withdraw.status_code == 422
+    assert "请填写原因" in withdraw.text
+    withdrawn = await browser.submit(f"{PAGE}/years/{far_year}/withdraw", {"reason": "名单不完整"}, csrf_from=PAGE)
+    assert withdrawn.status_code == 303

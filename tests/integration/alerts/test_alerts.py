@@ -14,6 +14,7 @@ from pawpay.platform.alerts import services as alerts
 from pawpay.platform.alerts.tables import OperatorAlert
 from pawpay.platform.audit.services import list_entries
 from pawpay.platform.business_calendar import services as calendar
+from pawpay.platform.business_calendar.errors import CalendarNotCovered
 from pawpay.platform.business_calendar.periodic import CHECK_CALENDAR_COVERAGE, CHECK_CALENDAR_COVERAGE_JOB
 from pawpay.platform.clock import utcnow
 from pawpay.platform.db.engine import get_engine
@@ -194,3 +195,16 @@ def test_the_job_is_contributed_through_the_hooks() -> None:
     assert CHECK_CALENDAR_COVERAGE_JOB in work
     modules = [m for ms in _manager.get_plugin_manager().hook.pawpay_actor_modules() for m in ms]
     assert "pawpay.platform.business_calendar.actors" in modules
+
+
+async def test_a_store_job_that_hits_an_uncovered_day_alerts_after_its_commit(store_a: Any) -> None:
+    day = date(2188, 3, 3)
+    async with tenant_scope(TenantContext(tenant_id=store_a.tenant_id)):
+        with pytest.raises(CalendarNotCovered):
+            await calendar.is_business_day(day)
+        await calendar.alert_not_covered(day)  # deferred: alerts are platform data
+    [alert] = [a for a in await _coverage_alerts() if a.key == "calendar.coverage.2188"]
+    assert alert.data["first_uncovered"] == "2188-03-03"
+    await calendar.alert_not_covered(day)  # outside any scope: raised at once (refreshes the open one)
+    assert (await alerts.get_alert(OPS, alert.id)).occurrences == 2
+    await alerts.resolve_alert(OPS, alert.id, reason="test cleanup")

@@ -61,6 +61,7 @@ async def test_a_test_mode_store_shows_the_banner_on_every_page(new_browser) -> 
         page = await browser.get(path)
         assert page.status_code == 200, path
         assert 'data-testid="test-mode-banner"' in page.text, path
+        assert "测试模式 — 测试时钟与沙箱通道，不产生真实扣款" in page.text, path
 
 
 async def test_the_manager_signs_onboards_and_requests_going_live(new_browser, operator) -> None:
@@ -68,6 +69,7 @@ async def test_the_manager_signs_onboards_and_requests_going_live(new_browser, o
     browser = await _manager(new_browser, store)
     page = await browser.get("/admin/merchant")
     assert 'data-testid="terms-version">1' in page.text
+    assert "签署商户服务协议" in page.text
     assert 'action="/admin/merchant/sign"' in page.text
     refused = await browser.submit("/admin/merchant/go-live", {}, csrf_from="/admin/merchant")
     assert refused.status_code == 422

@@ -415,7 +415,7 @@ async def _reviewer(ctx: OpsCtx, shell: Shell, choice: str) -> tuple[uuid.UUID |
     for account in await reviewers(ctx):
         if str(account.id) == choice:
             return account.id, account.display_name or account.email
-    raise ValidationFailed("choose a reviewer", field="to")
+    raise ValidationFailed(N_("choose a reviewer"), field="to")
 
 
 async def reviewers(ctx: OpsCtx) -> list[identity.AccountView]:

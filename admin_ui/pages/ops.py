@@ -43,13 +43,15 @@ class StorePages(Controller):
         """The list's data (read before any write: a failed insert aborts the request's transaction)."""
         window_errors: FieldErrors = {}
         query = request.query_params
-        filters = {"status": query.get("status", "") if query.get("status") in ("active", "suspended") else "",
-                   "mode": query.get("mode", "") if query.get("mode") in ("test", "live") else "",
-                   "q": (query.get("q") or "").strip()[:100], "expiring": query.get("expiring") == "on"}
+        status = query.get("status", "") if query.get("status") in ("active", "suspended") else ""
+        mode = query.get("mode", "") if query.get("mode") in ("test", "live") else ""
+        search = (query.get("q") or "").strip()[:100]
+        expiring = query.get("expiring") == "on"
+        filters: dict[str, Any] = {"status": status, "mode": mode, "q": search, "expiring": expiring}
         limit, offset = parse_window(query, window_errors)
         stores, total = await merchants.list_stores(
-            ctx, status=filters["status"] or None, mode=filters["mode"] or None, search=filters["q"],
-            expiring=filters["expiring"], limit=limit, offset=offset,
+            ctx, status=status or None, mode=mode or None, search=search, expiring=expiring, limit=limit,
+            offset=offset,
         )
         overview, _ = await providers.store_provider_overview(ctx, limit=10_000)
         provider_summary = {

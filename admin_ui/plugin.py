@@ -18,6 +18,7 @@ STATIC = HERE / "static"
 # Page modules that declare their own ``ROUTES`` (route handlers) and ``NAV`` ({area: [NavItem]}).
 DECLARING_PAGE_MODULES: tuple[str, ...] = (
     "business_calendar", "alerts", "applications", "merchants", "settlement",
+    "catalog", "plans", "customers", "contracts", "signing",
 )
 
 

@@ -1,0 +1,10 @@
+"""The store's catalog pages (``/admin/catalog``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pawpay.platform.hooks.types import NavItem
+
+ROUTES: list[Any] = []
+NAV: dict[str, list[NavItem]] = {}

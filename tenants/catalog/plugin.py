@@ -1,0 +1,3 @@
+"""Registers the store catalog component."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Contracts: states, the installment schedule, evidence, and the events other domains hear."""

@@ -1,0 +1,3 @@
+"""Registers the store contracts component."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registers the store customers component."""
+
+from __future__ import annotations

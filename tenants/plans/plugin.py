@@ -1,0 +1,3 @@
+"""Registers the store plans component."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registers the store signing component."""
+
+from __future__ import annotations

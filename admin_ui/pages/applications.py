@@ -374,6 +374,13 @@ class ApplicationPages(Controller):
                     "invitation_url": (str(request.base_url).rstrip("/") + approved.invitation_url
                                        if approved.invitation_url.startswith("/") else approved.invitation_url),
                 })
+            if action == "new-link":
+                started = await onboarding.new_resume_link(ctx, application_id,
+                                                           base_url=str(request.base_url).rstrip("/"))
+                return shell.render("applications/ops_created.html", {
+                    "app": started.application, "new_link": True,
+                    "resume_url": str(request.base_url).rstrip("/") + started.resume_path,
+                })
             message = await _simple_action(ctx, shell, application_id, action, form)
         except PawPayError as exc:
             errors = form_errors(exc)

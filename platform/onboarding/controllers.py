@@ -137,6 +137,13 @@ class OpsApplicationController(Controller):
                                                     base_url=base_url(request))
         return to_schema(started, OpsStartedOut)
 
+    @post("/{application_id:uuid}/resume-link", operation_id="NewApplicationResumeLink", status_code=201,
+          opt={"roles": _REVIEWERS})
+    async def new_resume_link(self, request: Request[Any, Any, Any], ctx: OpsCtx,
+                              application_id: FromPath[uuid.UUID]) -> OpsStartedOut:
+        started = await services.new_resume_link(ctx, application_id, base_url=base_url(request))
+        return to_schema(started, OpsStartedOut)
+
     @get("/{application_id:uuid}", operation_id="GetApplication")
     async def get_one(self, ctx: OpsCtx, application_id: FromPath[uuid.UUID]) -> ApplicationDetailOut:
         return to_schema(await services.get_application(ctx, application_id), ApplicationDetailOut)

@@ -626,6 +626,29 @@ async def create_application(ctx: PlatformContext, draft: ApplicationDraft, *, q
     return await start_application(draft, ctx=ctx, quality=quality, base_url=base_url)
 
 
+async def new_resume_link(ctx: PlatformContext, application_id: uuid.UUID, *, base_url: str = "") -> StartedApplication:
+    """Replace the application's resume token (the old link stops working) and send the new link
+    to the contact phone by SMS: for an applicant who lost theirs. Not for decided applications.
+
+    Raises:
+        NotFound; NotEditable: the application is approved or rejected (409).
+    """
+    token = secrets.token_urlsafe(32)
+    async with platform_scope("onboarding: new resume link", ctx):
+        row = await _load_row(application_id=application_id, for_update=True)
+        if row["state"] in (rules.APPROVED, rules.REJECTED):
+            raise NotEditable(row["state"])
+        await StoreApplication.update({StoreApplication.token_hash: hash_token(token),
+                                       StoreApplication.updated_at: utcnow()}).where(
+            StoreApplication.id == application_id)
+        await _event(ctx, application_id, "link", comment="new resume link")
+        await record(ctx, "onboarding.resume_link_replaced", target_type=TARGET, target_id=str(application_id))
+        view = await _load_view(await _load_row(application_id=application_id))
+        path = RESUME_PATH.format(token=token)
+        _notify_later(view.contact_phone, SMS_STARTED, {"store_name": view.store_name, "link": base_url + path})
+    return StartedApplication(application=view, token=token, resume_path=path)
+
+
 async def get_application(ctx: PlatformContext, application_id: uuid.UUID) -> ApplicationDetail:
     async with platform_scope("onboarding: application detail", ctx):
         row = await _load_row(application_id=application_id)

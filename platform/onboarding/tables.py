@@ -84,7 +84,7 @@ class ApplicationEvent(Table):
 
     id = UUID(primary_key=True, default=UUID4())
     application_id = UUID(default=None, null=False, index=True)
-    kind = Varchar(length=16)  # transition | comment | assigned | checks | quality | edited
+    kind = Varchar(length=16)  # transition | comment | assigned | checks | quality | link
     from_state = Varchar(length=16, default="")
     to_state = Varchar(length=16, default="")
     comment = Text(default="")

@@ -282,3 +282,17 @@ async def onboarding_reviewers() -> list[Any]:
     from pawpay.platform.identity.services import list_operators
 
     return await list_operators(OPS)
+
+
+async def test_an_operator_sends_a_new_private_link(new_browser: Any, operator: dict[str, Any]) -> None:
+    started = await complete_application()
+    here = f"/ops/applications/{started.application.id}"
+    browser = await new_browser()
+    await browser.sign_in(operator["email"])
+    response = await browser.submit(f"{here}/new-link", {}, csrf_from=here)
+    assert response.status_code == 200
+    match = re.search(r"/apply/([A-Za-z0-9_-]{20,})", response.text)
+    assert match
+    assert match.group(1) != started.token
+    assert (await browser.get(f"/apply/{started.token}")).status_code == 404
+    assert (await browser.get(f"/apply/{match.group(1)}")).status_code == 200

@@ -69,6 +69,8 @@ async def test_apply_submit_review_and_approve_over_the_api(new_client: Any, sig
         assert approved.status_code == 200, approved.text
         assert approved.json()["application"]["state"] == "approved"
         assert approved.json()["slug"] == slug
+        relink = await ops.post(f"/api/v1/ops/applications/{application_id}/resume-link")
+        assert relink.status_code == 409  # approved: no more links
         again = await ops.post(f"/api/v1/ops/applications/{application_id}/reject", json={"reason": "x"})
         assert again.status_code == 409
         assert again.json()["code"] == "INVALID_TRANSITION"

@@ -365,3 +365,17 @@ async def test_two_submits_racing_with_one_uscc_give_one_409() -> None:
     results = await asyncio.gather(onboarding.submit_application(first.token),
                                    onboarding.submit_application(second.token), return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["ApplicationView", "DuplicateUscc"]
+
+
+async def test_an_operator_replaces_a_lost_resume_link() -> None:
+    started = await complete_application()
+    renewed = await onboarding.new_resume_link(OPS, started.application.id)
+    assert renewed.token != started.token
+    with pytest.raises(NotFound):
+        await onboarding.get_own_application(started.token)
+    assert (await onboarding.get_own_application(renewed.token)).id == started.application.id
+    assert renewed.token in sms_to(started.application.contact_phone)[0].params["link"]
+    await onboarding.submit_application(renewed.token)
+    await onboarding.reject(OPS, started.application.id, "不符合条件")
+    with pytest.raises(NotEditable):
+        await onboarding.new_resume_link(OPS, started.application.id)

@@ -78,3 +78,22 @@ async def test_an_unknown_store_is_not_found() -> None:
 
     with pytest.raises(NotFound):
         await merchants.set_terms(OPS, uuid.uuid4(), merchants.default_terms(), reason="x")
+
+
+async def test_a_store_reads_but_never_writes_its_terms() -> None:
+    import uuid
+
+    from pawpay.platform.clock import utcnow
+    from pawpay.platform.merchants.rules import terms_as_dict
+    from pawpay.platform.merchants.tables import MerchantTerms
+    from pawpay.platform.tenancy.scope import tenant_scope
+
+    store = await create_store()
+    ctx = TenantContext(tenant_id=store.tenant_id)
+    with pytest.raises(asyncpg.PostgresError):
+        async with tenant_scope(ctx):
+            await MerchantTerms.insert(MerchantTerms(
+                id=uuid.uuid4(), tenant_id=store.tenant_id, version=1, effective_at=utcnow(), set_by="me",
+                reason="self-service", created_at=utcnow(), **terms_as_dict(merchants.default_terms()),
+            ))
+    assert (await merchants.current_terms(ctx)).version == 0

@@ -85,6 +85,7 @@ GO_LIVE_BLOCKERS = {
     "agreement_not_signed": N_("The merchant service agreement is not signed yet."),
     "sub_merchant_not_approved": N_("The payment provider has not approved the sub-merchant yet."),
     "go_live_not_requested": N_("The store has not asked to go live yet."),
+    "store_suspended": N_("The store is suspended."),
 }
 
 AGREEMENT_LABELS = {"unsigned": N_("Not signed"), "pending": N_("Waiting for signature"), "signed": N_("Signed")}

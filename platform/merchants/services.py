@@ -773,6 +773,8 @@ async def approve_go_live(ctx: PlatformContext, tenant_id: uuid.UUID, *, note: s
         row = await _profile_row(tenant_id, lock=True)
         profile = StoreProfileView(**row) if row else None
         blockers = go_live_blockers(profile, approval=True)
+        if tenant.status != "active":
+            blockers.append("store_suspended")
         if blockers:
             raise GoLiveNotReady("the store cannot go live yet", blockers=blockers)
         await set_tenant_status(ctx, tenant_id, test_mode=False, reason=note.strip() or "go-live approved")

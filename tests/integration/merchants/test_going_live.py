@@ -57,6 +57,11 @@ async def test_a_store_goes_live_after_signing_and_onboarding() -> None:
 
     requested = await merchants.request_go_live(ctx)
     assert requested.go_live_status == "requested"
+    await merchants.suspend_store(OPS, store.tenant_id, reason="complaint under review")
+    with pytest.raises(GoLiveNotReady) as caught:
+        await merchants.approve_go_live(OPS, store.tenant_id)
+    assert caught.value.data["blockers"] == ["store_suspended"]
+    await merchants.reinstate_store(OPS, store.tenant_id, reason="resolved")
     live = await merchants.approve_go_live(OPS, store.tenant_id, note="checked")
     assert live.go_live_status == "approved"
     assert not (await tenancy.get_tenant(OPS, store.tenant_id)).test_mode

@@ -145,7 +145,8 @@ class StorePages(Controller):
             "audit": audit,
             "audit_total": audit_total,
             "store_providers": store_providers,
-            "blockers": merchants.go_live_blockers(profile, approval=True),
+            "blockers": merchants.go_live_blockers(profile, approval=True)
+            + (["store_suspended"] if store.status != "active" else []),
             "blocker_labels": GO_LIVE_BLOCKERS,
             "can_edit_terms": bool(roles & {OPS_ADMIN, OPS_FINANCE}),
             "can_manage": bool(roles & {OPS_ADMIN}),

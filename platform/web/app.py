@@ -24,7 +24,7 @@ from pawpay.platform.settings import Settings, get_settings
 from pawpay.platform.web.deps import DEPENDENCIES
 from pawpay.platform.web.errors import exception_to_response
 from pawpay.platform.web.guards import access_guard, access_mode
-from pawpay.platform.web.middleware import RequestMiddleware
+from pawpay.platform.web.middleware import MULTIPART_OVERHEAD_BYTES, RequestMiddleware
 from pawpay.platform.web.schemas import Error
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,9 @@ def create_app(
         dependencies=DEPENDENCIES,
         guards=[access_guard],
         middleware=[RequestMiddleware()],
+        # Uploads: one file of up to PAWPAY_UPLOAD_MAX_BYTES plus the form around it (litestar's
+        # default, 10 MB, would refuse a legal upload before the storage check could explain why).
+        request_max_body_size=settings.upload_max_bytes + MULTIPART_OVERHEAD_BYTES,
         exception_handlers={Exception: exception_to_response},
         lifespan=[pool_lifespan, *extra_lifespan],
         template_config=TemplateConfig(

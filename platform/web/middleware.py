@@ -14,7 +14,8 @@ A route handler with ``opt={"transaction": False}`` (the logins) runs with neith
 CSRF: an unsafe request authenticated by the session cookie must carry the session's token in
 the ``x-csrftoken`` header, or as the ``_csrf`` field of an ``application/x-www-form-urlencoded``
 body (plain HTML forms; such a body is read here, at most ``MAX_FORM_BYTES``, and handed on to
-the application unchanged). Never in the query string: URLs end up in logs and Referer headers.
+the application unchanged) or of a ``multipart/form-data`` body (file uploads; read up to the
+upload limit plus ``MULTIPART_OVERHEAD_BYTES``). Never in the query string: URLs end up in logs and Referer headers.
 API keys (``Authorization: Bearer``) need no CSRF token: browsers never send them on their own.
 
 A database that cannot be reached answers 503 ``SERVICE_UNAVAILABLE``; nothing the middleware
@@ -67,6 +68,8 @@ CSRF_EXEMPT_PREFIXES = ("/webhooks/",)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_FORM_BYTES = 1 << 20
+# A multipart form carries one upload plus its other fields and part headers.
+MULTIPART_OVERHEAD_BYTES = 1 << 20
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -167,6 +170,39 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def multipart_limit() -> int:
+    """The largest multipart body accepted: one upload plus the form around it."""
+    from pawpay.platform.settings import get_settings
+
+    return get_settings().upload_max_bytes + MULTIPART_OVERHEAD_BYTES
+
+
+_BOUNDARY_RE = re.compile(r'boundary="?([^";]{1,70})"?', re.IGNORECASE)
+_FIELD_NAME_RE = re.compile(rb'^content-disposition:\s*form-data;.*?\bname="([^"]*)"', re.IGNORECASE | re.MULTILINE)
+
+
+def multipart_field(body: bytes, content_type: str, name: str) -> str | None:
+    """The value of the plain (non-file) field ``name`` of a ``multipart/form-data`` body, if any.
+
+    Only what CSRF needs: a short text field found by its part headers (RFC 7578); anything
+    malformed is simply "not found", which fails the check.
+    """
+    match = _BOUNDARY_RE.search(content_type)
+    if match is None:
+        return None
+    delimiter = b"--" + match.group(1).encode("latin-1")
+    for part in body.split(delimiter)[1:]:
+        head, separator, content = part.partition(b"\r\n\r\n")
+        if not separator:
+            continue
+        field = _FIELD_NAME_RE.search(head)
+        if field is None or field.group(1).decode("utf-8", "replace") != name or b"filename=" in head.lower():
+            continue
+        value = content[:-2] if content.endswith(b"\r\n") else content
+        return value.decode("utf-8", "replace")
+    return None
+
+
 def wants_transaction(scope: Scope) -> bool:
     """False for a route handler declaring ``opt={"transaction": False}``: it gets no request
     transaction and no authentication (only ``auth: "public"`` routes may, checked at start-up)
@@ -243,7 +279,7 @@ class RequestMiddleware(ASGIMiddleware):
                     except _BodyTooLarge:
                         await tx.rollback()  # type: ignore[no-untyped-call]
                         await _json_error(send, HTTPException(
-                            status_code=413, detail=f"the form is larger than {MAX_FORM_BYTES} bytes"), request_id)
+                            status_code=413, detail="the form is too large"), request_id)
                         return
                     if not ok:
                         await tx.rollback()  # type: ignore[no-untyped-call]
@@ -301,10 +337,15 @@ class RequestMiddleware(ASGIMiddleware):
         (a replay of the body if it had to be read to find the form field)."""
         supplied = _header(scope, CSRF_HEADER)
         if supplied is None:
-            content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
-            if content_type == "application/x-www-form-urlencoded":
+            content_type = _header(scope, b"content-type") or ""
+            media_type = content_type.split(";")[0].strip().lower()
+            if media_type == "application/x-www-form-urlencoded":
                 body = await _read_body(receive, MAX_FORM_BYTES)
                 receive = _ReplayReceive(body, receive)
                 values = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FORM_FIELD)
                 supplied = values[0] if values else None
+            elif media_type == "multipart/form-data":
+                body = await _read_body(receive, multipart_limit())
+                receive = _ReplayReceive(body, receive)
+                supplied = multipart_field(body, content_type, CSRF_FORM_FIELD)
         return receive, _same_token(supplied, principal.csrf_token)

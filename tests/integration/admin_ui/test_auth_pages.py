@@ -169,3 +169,16 @@ async def test_static_assets_are_public(browser) -> None:
     assert "nav-toggle" in css.text
     js = await browser.get("/static/ui/ui.js")
     assert js.status_code == 200
+
+
+async def test_a_multipart_form_carries_its_csrf_token_in_a_field(browser, store_a) -> None:
+    """File uploads are multipart: the middleware reads ``_csrf`` from the form's parts."""
+    await browser.sign_in(store_a.manager_email)
+    files = {"file": ("note.txt", b"hello", "text/plain")}
+    refused = await browser.client.post("/logout", data={"other": "x"}, files=files)
+    assert refused.status_code == 403
+    assert (await browser.get("/admin")).status_code == 200  # still signed in
+    token = await browser.csrf("/admin")
+    accepted = await browser.client.post("/logout", data={"_csrf": token}, files=files)
+    assert accepted.status_code == 303
+    assert accepted.headers["location"] == "/login"

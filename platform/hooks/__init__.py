@@ -65,7 +65,7 @@ from pawpay.platform.hooks.registry import (
     RegisteredProvider,
 )
 from pawpay.platform.hooks.specs import PROJECT_NAME, hookimpl, hookspec
-from pawpay.platform.hooks.types import DueItem, DueWork, NavItem, ProviderRegistry
+from pawpay.platform.hooks.types import ContractSigned, DueItem, DueWork, NavItem, ProviderRegistry
 from pawpay.platform.hooks.warehouses import (
     OrderLine,
     OutboundOrder,
@@ -95,6 +95,7 @@ __all__ = [
     "ClientAction",
     "ConfigFieldError",
     "ConfiguredProvider",
+    "ContractSigned",
     "CreditDecision",
     "CreditOutcome",
     "CreditProvider",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pawpay.platform.hooks.providers import WebhookEvent
-    from pawpay.platform.hooks.types import DueWork, NavItem, ProviderRegistry
+    from pawpay.platform.hooks.types import ContractSigned, DueWork, NavItem, ProviderRegistry
 
 PROJECT_NAME = "pawpay"
 
@@ -183,4 +183,22 @@ def pawpay_audit_recorded(entry: dict[str, Any]) -> None:
         ``target_type``, ``target_id``, ``request_id``, ``created_at``); never secrets.
 
     .. versionadded:: 1
+    """
+
+
+@hookspec
+def pawpay_contract_signed(tenant_id: str, contract: ContractSigned) -> None:
+    """Observe a contract that a customer signed (it became active with its installment schedule).
+
+    Broadcast once per contract, after the transaction that activated it committed (never for a
+    rolled-back signing; a repeated submit of the same signing does not broadcast again). Called
+    outside any database scope: an implementation opens its own (e.g. to request an advance from
+    the financing partner where the store's terms allow it). An implementation that raises is
+    logged and does not undo the signing, so do durable work idempotently (keyed by
+    ``contract.contract_id``).
+
+    :param tenant_id: the store (a UUID string).
+    :param contract: a :class:`~pawpay.platform.hooks.types.ContractSigned` (no personal data).
+
+    .. versionadded:: 0.2
     """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 
@@ -67,3 +67,31 @@ class ProviderRegistry(Protocol):
         .. versionadded:: 1
         """
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSigned:
+    """A contract a customer has just signed (it is active and its installment schedule exists).
+
+    Attributes:
+        contract_id: the contract's id (a UUID string).
+        contract_no: the store's human-readable contract number (unique per store).
+        customer_ref: an opaque reference to the customer (the customer id, a UUID string);
+            never personal data.
+        total_fen: the contract's total price, integer fen (periods × monthly amount).
+        periods: the number of monthly installments.
+        monthly_amount_fen: one installment, integer fen.
+        first_due_on: the store-local date of the first debit.
+        terms_version: the merchant terms version the contract pins (advance eligibility etc.).
+
+    .. versionadded:: 0.2
+    """
+
+    contract_id: str
+    contract_no: str
+    customer_ref: str
+    total_fen: int
+    periods: int
+    monthly_amount_fen: int
+    first_due_on: date
+    terms_version: int

@@ -1,3 +1,17 @@
 """Registers the store customers component."""
 
 from __future__ import annotations
+
+from pawpay.platform.hooks import hookimpl
+
+
+@hookimpl
+def pawpay_piccolo_apps() -> list[str]:
+    return ["pawpay.tenants.customers.piccolo_app"]
+
+
+@hookimpl
+def pawpay_route_handlers() -> list[object]:
+    from pawpay.tenants.customers.controllers import CustomerController
+
+    return [CustomerController]

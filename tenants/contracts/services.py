@@ -1,0 +1,638 @@
+"""Contracts: draft → pending signature → active → completed | terminated | cancelled (cooling-off),
+the installment schedule, the signing evidence, the contract PDF and the signing messages.
+
+The signing flow (``/sign``) drives a contract through this API::
+
+    from pawpay.tenants.contracts import services as contracts
+
+    draft = await contracts.create_draft(ctx, customer_id=c.id, pet_id=p.id, plan_id=plan.id,
+                                         plan_version=plan.version, debit_day=10, channel="h5",
+                                         started_by="customer")
+    pdf = await contracts.render_pdf(ctx, draft.id)          # shown to the customer
+    await contracts.mark_pending_signature(ctx, draft.id)     # hashes the documents shown
+    active = await contracts.activate(ctx, draft.id, evidence=contracts.EvidenceInput(...))
+    for i in await contracts.installments(ctx, active.id): ...
+
+Activation is idempotent (a double submit returns the same active contract; the schedule is
+unique per contract and sequence), refused while the store may not sign
+(``merchants.new_signings_allowed``), posts the contracted amount to the ledger
+(``customer_receivable:<contract_no>`` / ``contract_sales``) and, after commit, broadcasts
+``pawpay_contract_signed`` and sends the signing messages (SMS + mini-program) — a failed message
+is logged and stored, it never undoes the signing. See :mod:`.rules` for the first-due rule.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import re
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from asyncpg.exceptions import UniqueViolationError
+
+from pawpay.platform.audit.services import record
+from pawpay.platform.clock import utcnow
+from pawpay.platform.errors import NotFound, ValidationFailed
+from pawpay.platform.hooks import ContractSigned, MiniProgramMessage, ProviderResult, SmsMessage
+from pawpay.platform.jobs.services import tenant_now
+from pawpay.platform.ledger import services as ledger
+from pawpay.platform.merchants import services as merchants
+from pawpay.platform.tenancy.context import TenantContext
+from pawpay.platform.tenancy.scope import after_commit, tenant_scope
+from pawpay.platform.tenancy.services import get_own_tenant
+from pawpay.tenants.contracts import pdf as contract_pdf
+from pawpay.tenants.contracts import rules
+from pawpay.tenants.contracts.errors import (
+    ContractErrorCode,
+    InvalidTransition,
+    PetHasOpenContract,
+    SigningsSuspended,
+    code,
+)
+from pawpay.tenants.contracts.rules import InstallmentStatus, State
+from pawpay.tenants.contracts.tables import Contract, ContractEvidence, Installment
+from pawpay.tenants.customers import services as customers
+
+log = logging.getLogger(__name__)
+
+SMS_TEMPLATE = "SMS_CONTRACT_SIGNED"
+MINI_PROGRAM_TEMPLATE = "contract_signed"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+DOCUMENT_KINDS = ("adoption_agreement", "debit_authorisation", "contract_pdf")
+
+
+@dataclass(frozen=True, slots=True)
+class ContractView:
+    id: uuid.UUID
+    contract_no: str
+    customer_id: uuid.UUID
+    pet_id: uuid.UUID
+    plan_id: uuid.UUID
+    plan_version: int
+    plan_name: str
+    terms_version: int
+    debit_day: int
+    periods: int
+    monthly_amount_fen: int
+    total_fen: int
+    penalty_rate_bp: int
+    cooling_off_days: int
+    contents: dict[str, Any]
+    gift_text: str
+    state: str
+    channel: str
+    started_by: str
+    documents: list[dict[str, str]]
+    signed_at: datetime | None
+    start_date: date | None
+    first_due_on: date | None
+    end_on: date | None
+    ended_at: datetime | None
+    end_reason: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def cooling_off_ends_on(self) -> date | None:
+        return rules.cooling_off_ends_on(self.start_date, self.cooling_off_days) if self.start_date else None
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentView:
+    id: uuid.UUID
+    contract_id: uuid.UUID
+    sequence: int
+    due_on: date
+    amount_fen: int
+    status: str
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceInput:
+    """What the signing flow recorded when the customer signed.
+
+    ``identity_reference`` (real-name check) and ``esign_reference`` (the e-sign flow) are required;
+    ``consents`` maps consent names (e.g. ``"contract_terms"``, ``"debit_authorisation"``,
+    ``"face_data"``) to whether the customer gave them; ``contract_terms`` must be true.
+    ``documents`` adds hashes of documents other than the contract PDF (``kind``, ``sha256``).
+    """
+
+    ip: str
+    user_agent: str
+    identity_reference: str
+    esign_reference: str
+    face_check_reference: str = ""
+    payment_agreement_reference: str = ""
+    device: str = ""
+    consents: Mapping[str, bool] = field(default_factory=dict)
+    documents: Sequence[tuple[str, str]] = ()
+    signed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceView:
+    contract_id: uuid.UUID
+    documents: list[dict[str, str]]
+    pdf_sha256: str
+    signed_at: datetime
+    ip: str
+    user_agent: str
+    device: str
+    identity_reference: str
+    esign_reference: str
+    face_check_reference: str
+    payment_agreement_reference: str
+    consents: dict[str, bool]
+    retention_until: date
+    created_at: datetime
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+_COLUMNS = tuple(getattr(Contract, name) for name in ContractView.__dataclass_fields__)
+
+
+def _view(row: dict[str, Any]) -> ContractView:
+    data = dict(row)
+    data["contents"] = _json(data["contents"]) or {}
+    data["documents"] = _json(data["documents"]) or []
+    return ContractView(**data)
+
+
+async def _row(ctx: TenantContext, contract_id: uuid.UUID, *, lock: bool = False) -> ContractView:
+    if lock:
+        rows = await Contract.raw("SELECT id FROM contract WHERE tenant_id = {} AND id = {} FOR UPDATE",
+                                  ctx.tenant_id, contract_id)
+        if not rows:
+            raise NotFound("contract not found")
+    row = await Contract.select(*_COLUMNS).where(
+        (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id)).first()
+    if row is None:
+        raise NotFound("contract not found")  # the same answer for another store's contract
+    return _view(row)
+
+
+async def _store_today(ctx: TenantContext) -> tuple[date, datetime]:
+    tenant = await get_own_tenant(ctx)
+    now = await tenant_now(ctx)
+    return now.astimezone(ZoneInfo(tenant.time_zone)).date(), now
+
+
+def _contents_snapshot(plan: Any) -> dict[str, Any]:
+    def line(x: Any) -> dict[str, Any]:
+        return {"name": x.name, "quantity": x.quantity, "unit": x.unit, "kind": x.kind, "item_type": x.item_type}
+
+    overrides = getattr(plan, "period_overrides", {}) or {}
+    return {"each_period": [line(x) for x in plan.contents],
+            "overrides": {str(k): [line(x) for x in v] for k, v in overrides.items()}}
+
+
+def contents_text(contents: Mapping[str, Any]) -> str:
+    """``猫粮 ×1袋；驱虫 ×1次``: what each period contains, for the PDF and the messages."""
+    parts = [f"{x.get('name', '')} ×{x.get('quantity', 1)}{x.get('unit', '')}" for x in contents.get("each_period", [])]
+    return "；".join(parts)
+
+
+def _new_contract_no(today: date) -> str:
+    return f"PP{today:%Y%m%d}{secrets.token_hex(3).upper()}"
+
+
+async def create_draft(
+    ctx: TenantContext,
+    *,
+    customer_id: uuid.UUID,
+    pet_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    plan_version: int,
+    debit_day: int,
+    channel: str,
+    started_by: str,
+) -> ContractView:
+    """A draft contract pinning the plan version and the store's current merchant terms.
+
+    Raises:
+        NotFound: no such customer, pet or plan version in this store.
+        ValidationFailed: the pet is not the customer's (``CONTRACT_PET_NOT_CUSTOMERS``), the plan is for
+            another species (``CONTRACT_PLAN_MISMATCH``), a debit day the plan does not offer, a bad channel.
+        PetHasOpenContract: the pet has a contract pending signature or active (409).
+    """
+    from pawpay.tenants.plans import services as plans
+
+    if channel not in rules.CHANNELS:
+        raise ValidationFailed("unknown signing channel", field="channel", allowed=list(rules.CHANNELS))
+    pet = await customers.get_pet(ctx, pet_id)
+    if pet.customer_id != customer_id:
+        raise ValidationFailed("this pet belongs to another customer", field="pet_id",
+                               code=code(ContractErrorCode.CONTRACT_PET_NOT_CUSTOMERS))
+    plan = await plans.get_plan_version(ctx, plan_id, plan_version)
+    if plan.species != pet.species:
+        raise ValidationFailed("the plan is for another species", field="plan_id",
+                               code=code(ContractErrorCode.CONTRACT_PLAN_MISMATCH))
+    rules.check_debit_day(debit_day, tuple(plan.debit_days))
+    terms = await merchants.current_terms(ctx)
+    cooling = rules.clamp_cooling_off(plan.cooling_off_days, terms.cooling_off_days_min, terms.cooling_off_days_max)
+    today, _ = await _store_today(ctx)
+    now = utcnow()
+    contract_id = uuid.uuid4()
+    async with tenant_scope(ctx):
+        await customers.get_customer(ctx, customer_id)
+        if await _open_contract_for_pet(ctx, pet_id) is not None:
+            raise PetHasOpenContract(pet_id=str(pet_id))
+        await Contract.insert(Contract(
+            id=contract_id, tenant_id=ctx.tenant_id, contract_no=_new_contract_no(today), customer_id=customer_id,
+            pet_id=pet_id, plan_id=plan_id, plan_version=plan_version, plan_name=plan.name[:200],
+            terms_version=terms.version, debit_day=debit_day, periods=plan.periods,
+            monthly_amount_fen=plan.monthly_amount_fen,
+            total_fen=rules.total_fen(plan.periods, plan.monthly_amount_fen),
+            penalty_rate_bp=plan.penalty_rate_bp, cooling_off_days=cooling, contents=_contents_snapshot(plan),
+            gift_text=(plan.gift_text or "")[:200], state=State.DRAFT.value, channel=channel,
+            started_by=(started_by or "")[:255], documents=[], created_at=now, updated_at=now))
+        view = await _row(ctx, contract_id)
+        await record(ctx, "contract.drafted", target_type="contract", target_id=str(contract_id),
+                     after={"contract_no": view.contract_no, "customer_id": str(customer_id), "pet_id": str(pet_id),
+                            "plan_id": str(plan_id), "plan_version": plan_version, "terms_version": terms.version,
+                            "total_fen": view.total_fen, "channel": channel, "started_by": view.started_by})
+    return view
+
+
+async def _open_contract_for_pet(ctx: TenantContext, pet_id: uuid.UUID) -> uuid.UUID | None:
+    row = await Contract.select(Contract.id).where(
+        (Contract.tenant_id == ctx.tenant_id) & (Contract.pet_id == pet_id)
+        & Contract.state.is_in([s.value for s in rules.OPEN_STATES])).first()
+    return row["id"] if row else None
+
+
+def _check_documents(documents: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    out = []
+    for kind, digest in documents:
+        if not isinstance(kind, str) or not kind.strip() or len(kind) > 64:
+            raise ValidationFailed("a document needs a kind", field="documents")
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            raise ValidationFailed("a document hash is a lower-case sha256 hex digest", field="documents")
+        out.append({"kind": kind.strip(), "sha256": digest})
+    return out
+
+
+async def mark_pending_signature(
+    ctx: TenantContext, contract_id: uuid.UUID, *, documents: Sequence[tuple[str, str]] | None = None
+) -> ContractView:
+    """The documents are ready for the customer's signature: the contract becomes pending signature.
+
+    ``documents`` are ``(kind, sha256)`` of what the customer is shown; the contract PDF's own hash
+    (kind ``contract_pdf``) is always added. Calling it again while pending replaces the hashes.
+
+    Raises:
+        InvalidTransition: the contract is not a draft (or already pending).
+        PetHasOpenContract: another contract of the same pet got there first (409).
+    """
+    extra = _check_documents(documents or ())
+    pdf_bytes = await render_pdf(ctx, contract_id)
+    docs = [{"kind": "contract_pdf", "sha256": contract_pdf.sha256_hex(pdf_bytes)},
+            *[d for d in extra if d["kind"] != "contract_pdf"]]
+    async with tenant_scope(ctx) as tx:
+        current = await _row(ctx, contract_id, lock=True)
+        if current.state != State.PENDING_SIGNATURE:
+            rules.transition(current.state, State.PENDING_SIGNATURE)
+        savepoint = await tx.savepoint()
+        try:
+            await Contract.update({Contract.state: State.PENDING_SIGNATURE.value, Contract.documents: docs,
+                                   Contract.updated_at: utcnow()}).where(
+                (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
+        except UniqueViolationError:
+            await savepoint.rollback()
+            raise PetHasOpenContract(pet_id=str(current.pet_id)) from None
+        await record(ctx, "contract.pending_signature", target_type="contract", target_id=str(contract_id),
+                     before={"state": current.state}, after={"state": State.PENDING_SIGNATURE.value, "documents": docs})
+        return await _row(ctx, contract_id)
+
+
+def _check_evidence(evidence: EvidenceInput) -> None:
+    if not (evidence.identity_reference or "").strip():
+        raise ValidationFailed("the real-name check reference is required", field="identity_reference",
+                               code=code(ContractErrorCode.CONTRACT_EVIDENCE_INCOMPLETE))
+    if not (evidence.esign_reference or "").strip():
+        raise ValidationFailed("the e-sign reference is required", field="esign_reference",
+                               code=code(ContractErrorCode.CONTRACT_EVIDENCE_INCOMPLETE))
+    if evidence.consents.get("contract_terms") is not True:
+        raise ValidationFailed("the customer's consent to the contract terms is required", field="consents",
+                               code=code(ContractErrorCode.CONTRACT_EVIDENCE_INCOMPLETE))
+    if evidence.signed_at is not None and evidence.signed_at.tzinfo is None:
+        raise ValidationFailed("times must be timezone-aware", field="signed_at")
+
+
+async def activate(
+    ctx: TenantContext, contract_id: uuid.UUID, *, evidence: EvidenceInput, retention_years: int = 3
+) -> ContractView:
+    """The customer signed: the contract becomes active with its schedule and evidence.
+
+    Idempotent: activating an active contract returns it unchanged (no second schedule, no second
+    ledger entry, no second broadcast). Concurrent activations serialise on the contract row.
+
+    Raises:
+        ValidationFailed: incomplete evidence (``CONTRACT_EVIDENCE_INCOMPLETE``); ``retention_years`` < 3.
+        InvalidTransition: the contract is not pending signature (e.g. still a draft, or cancelled).
+        SigningsSuspended: the store may not sign new contracts now (422).
+    """
+    _check_evidence(evidence)
+    rules.retention_until(date(2000, 1, 1), retention_years)  # refuses fewer than 3 years up front
+    async with tenant_scope(ctx):
+        current = await _row(ctx, contract_id, lock=True)
+        if current.state == State.ACTIVE:
+            return current
+        rules.transition(current.state, State.ACTIVE)
+        allowed, reason = await merchants.new_signings_allowed(ctx)
+        if not allowed:
+            raise SigningsSuspended("the store may not sign new contracts now", reason=reason)
+        today, now = await _store_today(ctx)
+        signed_at = evidence.signed_at or now
+        plan = rules.schedule(today, current.debit_day, current.cooling_off_days, current.periods,
+                              current.monthly_amount_fen)
+        first_due, end_on = plan[0][1], plan[-1][1]
+        stamp = utcnow()
+        await Installment.insert(*[
+            Installment(id=uuid.uuid4(), tenant_id=ctx.tenant_id, contract_id=contract_id, sequence=seq, due_on=due,
+                        amount_fen=amount, status=InstallmentStatus.DUE.value, paid_at=None, created_at=stamp,
+                        updated_at=stamp)
+            for seq, due, amount in plan
+        ])
+        pdf_hash = next((d["sha256"] for d in current.documents if d["kind"] == "contract_pdf"), "")
+        if not pdf_hash:
+            pdf_hash = contract_pdf.sha256_hex(await render_pdf(ctx, contract_id))
+        docs = [*current.documents, *[d for d in _check_documents(evidence.documents)
+                                      if d not in current.documents]]
+        retention = rules.retention_until(end_on, retention_years)
+        await ContractEvidence.insert(ContractEvidence(
+            id=uuid.uuid4(), tenant_id=ctx.tenant_id, contract_id=contract_id, documents=docs, pdf_sha256=pdf_hash,
+            signed_at=signed_at, ip=(evidence.ip or "")[:64], user_agent=(evidence.user_agent or "")[:1000],
+            device=(evidence.device or "")[:255], identity_reference=evidence.identity_reference[:255],
+            esign_reference=evidence.esign_reference[:255],
+            face_check_reference=(evidence.face_check_reference or "")[:255],
+            payment_agreement_reference=(evidence.payment_agreement_reference or "")[:255],
+            consents={str(k): bool(v) for k, v in evidence.consents.items()}, retention_until=retention,
+            created_at=stamp))
+        await Contract.update({
+            Contract.state: State.ACTIVE.value, Contract.signed_at: signed_at, Contract.start_date: today,
+            Contract.first_due_on: first_due, Contract.end_on: end_on, Contract.updated_at: stamp,
+        }).where((Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
+        receivable = f"customer_receivable:{current.contract_no}"
+        await ledger.ensure_accounts(ctx, [receivable, "contract_sales"])
+        await ledger.post_entry(ctx, idempotency_key=f"contract-signed:{current.contract_no}",
+                                description=f"contract {current.contract_no} signed",
+                                postings=[(receivable, current.total_fen), ("contract_sales", -current.total_fen)],
+                                effective_at=signed_at)
+        await record(ctx, "contract.activated", target_type="contract", target_id=str(contract_id),
+                     before={"state": current.state},
+                     after={"state": State.ACTIVE.value, "signed_at": signed_at.isoformat(),
+                            "first_due_on": first_due.isoformat(), "end_on": end_on.isoformat(),
+                            "total_fen": current.total_fen, "ip": evidence.ip, "pdf_sha256": pdf_hash,
+                            "retention_until": retention.isoformat()},
+                     ip=(evidence.ip or "")[:64])
+        view = await _row(ctx, contract_id)
+        after_commit(lambda: _broadcast_signed(ctx, view))
+        after_commit(lambda: send_signing_messages(ctx, view))
+    return view
+
+
+def _broadcast_signed(ctx: TenantContext, view: ContractView) -> None:
+    # NOTE: the plugin manager is private to the platform (import-linter); there is no public
+    # broadcast helper yet, so it is looked up at call time (see docs/contracts.md, "open points").
+    manager = importlib.import_module("pawpay.platform.hooks._manager").get_plugin_manager()
+    assert view.first_due_on is not None
+    manager.hook.pawpay_contract_signed(tenant_id=str(ctx.tenant_id), contract=ContractSigned(
+        contract_id=str(view.id), contract_no=view.contract_no, customer_ref=str(view.customer_id),
+        total_fen=view.total_fen, periods=view.periods, monthly_amount_fen=view.monthly_amount_fen,
+        first_due_on=view.first_due_on, terms_version=view.terms_version))
+
+
+def signing_message_text(store_name: str, view: ContractView) -> str:
+    """The zh-CN body of the signing-success message (SMS and mini-program)."""
+    first = f"{view.first_due_on:%Y年%m月%d日}" if view.first_due_on else ""
+    text = (f"【{store_name}】您已成功签约「{view.plan_name}」，合同号{view.contract_no}，共{view.periods}期，"
+            f"每期{rules.format_fen(view.monthly_amount_fen)}元，总价{rules.format_fen(view.total_fen)}元，"
+            f"首次扣款日{first}（此后每月{view.debit_day}日）。")
+    contents = contents_text(view.contents)
+    if contents:
+        text += f"每期内容：{contents}。"
+    if view.cooling_off_days:
+        text += f"签约后{view.cooling_off_days}天内可无责取消。"
+    return text
+
+
+async def send_signing_messages(ctx: TenantContext, view: ContractView) -> None:
+    """Send the signing-success SMS and (when the customer has an openid) mini-program message through
+    the store's notification provider and store each outcome per customer. Never raises."""
+    from pawpay.platform.providers.services import guarded_provider_for
+
+    try:
+        tenant = await get_own_tenant(ctx)
+        person = await customers.contact(ctx, view.customer_id)
+        body = signing_message_text(tenant.name, view)
+        params = {"contract_no": view.contract_no, "plan": view.plan_name,
+                  "first_debit": view.first_due_on.isoformat() if view.first_due_on else "",
+                  "amount": rules.format_fen(view.monthly_amount_fen), "total": rules.format_fen(view.total_fen),
+                  "contents": contents_text(view.contents)[:100]}
+    except Exception:
+        log.exception("signing messages: could not prepare", extra={"contract_id": str(view.id)})
+        return
+    try:
+        provider, pctx = await guarded_provider_for(ctx, "notifications")
+    except Exception as exc:
+        log.warning("signing messages: no notification provider", extra={"contract_id": str(view.id),
+                                                                          "error": type(exc).__name__})
+        await _store_message(ctx, view, "sms", SMS_TEMPLATE, body, None)
+        return
+    sends: list[tuple[str, str, Any]] = [
+        ("sms", SMS_TEMPLATE, SmsMessage(message_id=f"contract-signed-sms:{view.id}", phone=person.phone,
+                                         template_code=SMS_TEMPLATE, params=params))]
+    if person.wechat_openid:
+        sends.append(("mini_program", MINI_PROGRAM_TEMPLATE, MiniProgramMessage(
+            message_id=f"contract-signed-mp:{view.id}", openid=person.wechat_openid,
+            template_id=MINI_PROGRAM_TEMPLATE, data=params, page=f"pages/contracts/detail?no={view.contract_no}")))
+    for channel, template, message in sends:
+        result: ProviderResult | None = None
+        try:
+            if channel == "sms":
+                result = await provider.send_sms(pctx, message)
+            else:
+                result = await provider.send_mini_program_message(pctx, message)
+        except Exception as exc:
+            log.warning("signing message failed", extra={"contract_id": str(view.id), "channel": channel,
+                                                          "error": type(exc).__name__})
+        if result is not None and result.status.value not in ("succeeded", "pending"):
+            log.warning("signing message not delivered", extra={"contract_id": str(view.id), "channel": channel,
+                                                                "status": result.status.value,
+                                                                "code": result.error_code})
+        await _store_message(ctx, view, channel, template, body, result)
+
+
+async def _store_message(ctx: TenantContext, view: ContractView, channel: str, template: str, body: str,
+                         result: ProviderResult | None) -> None:
+    try:
+        await customers.record_message(ctx, view.customer_id, channel, template, body, result, contract_id=view.id)
+    except Exception:
+        log.exception("signing message could not be stored", extra={"contract_id": str(view.id)})
+
+
+async def cancel_in_cooling_off(ctx: TenantContext, contract_id: uuid.UUID, *, reason: str) -> ContractView:
+    """Cancel an active contract within its cooling-off window, without penalty: the open installments
+    are cancelled and the contracted amount's ledger entry is reversed.
+
+    Raises:
+        ValidationFailed: no reason.
+        InvalidTransition: the contract is not active.
+        CoolingOffOver: the window has ended (422).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("a reason is required", field="reason")
+    async with tenant_scope(ctx):
+        current = await _row(ctx, contract_id, lock=True)
+        if current.state != State.ACTIVE:
+            raise InvalidTransition("only an active contract can be cancelled in its cooling-off period",
+                                    current=current.state)
+        today, now = await _store_today(ctx)
+        assert current.start_date is not None
+        rules.check_cooling_off(current.start_date, current.cooling_off_days, today)
+        paid = await Installment.count().where(
+            (Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract_id)
+            & (Installment.status == InstallmentStatus.PAID.value))
+        if paid:
+            raise InvalidTransition("installments were paid: refund them before cancelling", paid=paid)
+        stamp = utcnow()
+        await Installment.update({Installment.status: InstallmentStatus.CANCELLED.value,
+                                  Installment.updated_at: stamp}).where(
+            (Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract_id)
+            & Installment.status.is_in([InstallmentStatus.DUE.value, InstallmentStatus.FAILED.value,
+                                        InstallmentStatus.PAUSED.value]))
+        await Contract.update({Contract.state: State.CANCELLED.value, Contract.ended_at: now,
+                               Contract.end_reason: reason[:2000], Contract.updated_at: stamp}).where(
+            (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
+        receivable = f"customer_receivable:{current.contract_no}"
+        signed = await ledger.post_entry(ctx, idempotency_key=f"contract-signed:{current.contract_no}",
+                                         description=f"contract {current.contract_no} signed",
+                                         postings=[(receivable, current.total_fen),
+                                                   ("contract_sales", -current.total_fen)],
+                                         effective_at=current.signed_at)
+        await ledger.reverse_entry(ctx, signed.id, idempotency_key=f"contract-cancelled:{current.contract_no}",
+                                   reason=f"contract {current.contract_no} cancelled in cooling-off")
+        await record(ctx, "contract.cancelled", target_type="contract", target_id=str(contract_id),
+                     before={"state": current.state}, after={"state": State.CANCELLED.value, "reason": reason[:2000]})
+        return await _row(ctx, contract_id)
+
+
+async def abandon(ctx: TenantContext, contract_id: uuid.UUID, *, reason: str) -> ContractView:
+    """Abandon a draft or a contract pending signature (state ``cancelled``); frees the pet."""
+    reason = (reason or "").strip() or "abandoned"
+    async with tenant_scope(ctx):
+        current = await _row(ctx, contract_id, lock=True)
+        if current.state not in (State.DRAFT, State.PENDING_SIGNATURE):
+            raise InvalidTransition("only a draft or a contract pending signature can be abandoned",
+                                    current=current.state)
+        rules.transition(current.state, State.CANCELLED)
+        await Contract.update({Contract.state: State.CANCELLED.value, Contract.ended_at: utcnow(),
+                               Contract.end_reason: reason[:2000], Contract.updated_at: utcnow()}).where(
+            (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
+        await record(ctx, "contract.abandoned", target_type="contract", target_id=str(contract_id),
+                     before={"state": current.state}, after={"state": State.CANCELLED.value, "reason": reason})
+        return await _row(ctx, contract_id)
+
+
+async def get_contract(ctx: TenantContext, contract_id: uuid.UUID) -> ContractView:
+    async with tenant_scope(ctx):
+        return await _row(ctx, contract_id)
+
+
+async def get_by_number(ctx: TenantContext, contract_no: str) -> ContractView:
+    async with tenant_scope(ctx):
+        row = await Contract.select(Contract.id).where(
+            (Contract.tenant_id == ctx.tenant_id) & (Contract.contract_no == contract_no)).first()
+        if row is None:
+            raise NotFound("contract not found")
+        return await _row(ctx, row["id"])
+
+
+async def list_contracts(
+    ctx: TenantContext,
+    *,
+    state: str | None = None,
+    customer_id: uuid.UUID | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ContractView], int]:
+    """The store's contracts, newest first, optionally in one state or of one customer; with the total."""
+    where = Contract.tenant_id == ctx.tenant_id
+    if state:
+        if state not in {s.value for s in State}:
+            raise ValidationFailed("unknown contract state", field="state")
+        where &= Contract.state == state
+    if customer_id is not None:
+        where &= Contract.customer_id == customer_id
+    async with tenant_scope(ctx):
+        total = await Contract.count().where(where)
+        rows = await Contract.select(*_COLUMNS).where(where).order_by(Contract.created_at, ascending=False).limit(
+            limit).offset(offset)
+    return [_view(r) for r in rows], int(total)
+
+
+async def installments(ctx: TenantContext, contract_id: uuid.UUID) -> list[InstallmentView]:
+    """The contract's schedule, by sequence (empty before activation)."""
+    async with tenant_scope(ctx):
+        await _row(ctx, contract_id)
+        rows = await Installment.select(
+            Installment.id, Installment.contract_id, Installment.sequence, Installment.due_on, Installment.amount_fen,
+            Installment.status, Installment.paid_at,
+        ).where((Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract_id)).order_by(
+            Installment.sequence)
+    return [InstallmentView(**r) for r in rows]
+
+
+async def get_evidence(ctx: TenantContext, contract_id: uuid.UUID) -> EvidenceView | None:
+    async with tenant_scope(ctx):
+        await _row(ctx, contract_id)
+        row = await ContractEvidence.select(*[getattr(ContractEvidence, n) for n in EvidenceView.__dataclass_fields__]
+                                            ).where((ContractEvidence.tenant_id == ctx.tenant_id)
+                                                    & (ContractEvidence.contract_id == contract_id)).first()
+    if row is None:
+        return None
+    row["documents"] = _json(row["documents"]) or []
+    row["consents"] = _json(row["consents"]) or {}
+    return EvidenceView(**row)
+
+
+def penalty_quote(view: ContractView, remaining_periods: int) -> int:
+    """The early-termination penalty in fen for ``remaining_periods`` unpaid periods (see rules)."""
+    return rules.penalty_fen(remaining_periods, view.monthly_amount_fen, view.penalty_rate_bp)
+
+
+async def render_pdf(ctx: TenantContext, contract_id: uuid.UUID) -> bytes:
+    """The contract PDF (adoption agreement + debit authorisation), deterministic for a contract."""
+    view = await get_contract(ctx, contract_id)
+    tenant = await get_own_tenant(ctx)
+    person = await customers.contact(ctx, view.customer_id)
+    summary = await customers.get_customer(ctx, view.customer_id)
+    pet = await customers.get_pet(ctx, view.pet_id)
+    return contract_pdf.render(contract_pdf.PdfContent(
+        store_name=tenant.name, contract_no=view.contract_no, customer_name=person.name,
+        id_number_masked=summary.id_number_masked, phone_masked=summary.phone_masked, pet_name=pet.name,
+        pet_species=pet.species, pet_breed=pet.breed, plan_name=view.plan_name, periods=view.periods,
+        monthly_amount_fen=view.monthly_amount_fen, total_fen=view.total_fen, debit_day=view.debit_day,
+        penalty_rate_bp=view.penalty_rate_bp, cooling_off_days=view.cooling_off_days,
+        contents_text=contents_text(view.contents), gift_text=view.gift_text, created_at=view.created_at))
+
+
+__all__ = [
+    "ContractView", "EvidenceInput", "EvidenceView", "InstallmentView", "abandon", "activate",
+    "cancel_in_cooling_off", "contents_text", "create_draft", "get_by_number", "get_contract", "get_evidence",
+    "installments", "list_contracts", "mark_pending_signature", "penalty_quote", "render_pdf",
+    "send_signing_messages", "signing_message_text",
+]

@@ -8,3 +8,10 @@ from pawpay.platform.hooks import hookimpl
 @hookimpl
 def pawpay_piccolo_apps() -> list[str]:
     return ["pawpay.tenants.contracts.piccolo_app"]
+
+
+@hookimpl
+def pawpay_route_handlers() -> list[object]:
+    from pawpay.tenants.contracts.controllers import ContractController
+
+    return [ContractController]

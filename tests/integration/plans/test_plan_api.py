@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,8 +24,7 @@ async def store() -> Any:
     ctx = TenantContext(tenant_id=seeded.tenant_id, actor_id=seeded.manager_id, actor_label="test")
     await set_store_provider(ctx, "payments", "sandbox", {"merchant_id": "m_api",
                                                           "webhook_secret": "whsec-api-" + uuid.uuid4().hex})
-    seeded.ctx = ctx  # type: ignore[attr-defined]
-    return seeded
+    return SimpleNamespace(ctx=ctx, tenant_id=seeded.tenant_id, slug=seeded.slug, manager_email=seeded.manager_email)
 
 
 def _plan(sku_id: str, **kw: Any) -> dict[str, Any]:

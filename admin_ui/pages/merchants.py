@@ -209,8 +209,13 @@ def _invite_page(request: Request[Any, Any, Any], invitation: identity.Invitatio
     )
 
 
-@get(identity.INVITATION_PATH + "{token:str}", opt={"auth": "public"}, name="merchants:invite",
-     include_in_schema=False)
+# No request transaction and so no session (like the sandbox's signing pages): the invitee is anonymous,
+# and a browser still signed in as someone else must not run the page in that person's store scope.
+# The services open their own transactions; the secret link itself is what authorises the POST.
+_PUBLIC = {"auth": "public", "transaction": False}
+
+
+@get(identity.INVITATION_PATH + "{token:str}", opt=_PUBLIC, name="merchants:invite", include_in_schema=False)
 async def invite_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     try:
         invitation = await identity.get_invitation(token)
@@ -219,7 +224,7 @@ async def invite_page(request: Request[Any, Any, Any], token: FromPath[str]) -> 
     return _invite_page(request, invitation)
 
 
-@post(identity.INVITATION_PATH + "{token:str}", opt={"auth": "public"}, name="merchants:invite-accept",
+@post(identity.INVITATION_PATH + "{token:str}", opt=_PUBLIC, name="merchants:invite-accept",
       include_in_schema=False, status_code=303)
 async def invite_accept(request: Request[Any, Any, Any], token: FromPath[str]) -> Template | Redirect:
     form = await Form.read(request)

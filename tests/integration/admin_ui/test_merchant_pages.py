@@ -111,3 +111,15 @@ async def test_only_the_manager_sees_the_merchant_page(new_browser, make_staff) 
     await browser.sign_in(await make_staff(store.tenant_id, FRONT_DESK))
     assert (await browser.get("/admin/merchant")).status_code == 403
     assert 'href="/admin/merchant"' not in (await browser.get("/admin")).text
+
+
+async def test_the_invitation_page_works_in_a_signed_in_browser(new_browser, store_a) -> None:
+    store = await provision()
+    browser = await new_browser()
+    await browser.sign_in(store_a.manager_email)  # someone else's session in the same browser
+    assert (await browser.get(store.invitation_url)).status_code == 200
+    fields = {"password": PASSWORD, "password_again": PASSWORD}
+    accepted = await browser.submit(store.invitation_url, fields, with_csrf=False)
+    assert accepted.status_code == 303
+    assert (await identity.list_invitations(OPS, tenant_id=store.tenant_id))[0].accepted_at is not None
+    assert (await browser.get("/admin")).status_code == 200  # the other session is untouched

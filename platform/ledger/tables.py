@@ -23,6 +23,9 @@ class LedgerAccount(Table):
     kind = Varchar(length=16)  # asset | liability | income | expense | equity
     may_go_negative = Boolean(default=False)
     created_at = Timestamptz()
+    # Debits minus credits of all its postings, kept by a trigger on ledger_posting (never written
+    # by the application: its role may not UPDATE this table).
+    balance_signed = BigInt(default=0)
 
     ledger_account_uq_tenant_code = Unique([tenant_id, code])
 

@@ -28,7 +28,7 @@ NOON = datetime(2026, 9, 14, 4, 0, tzinfo=UTC)  # 12:00 in Beijing, a Monday
 
 
 async def _store_with_batch(amounts: list[int], *, monthly: int | None = None) -> tuple[Any, TenantContext, Any]:
-    store = await create_store()
+    store = await create_store(name=f"0 结算测试 {uuid.uuid4().hex[:6]}")  # listed first by name
     ctx = TenantContext(tenant_id=store.tenant_id, actor_id=store.manager_id, roles=frozenset({MANAGER}),
                         actor_label=store.manager_email)
     await set_store_provider(ctx, "payments", "sandbox", {"merchant_id": "m_pages",
@@ -66,7 +66,8 @@ async def test_a_manager_sees_batches_statement_and_downloads(new_browser: Any) 
     assert 'href="/admin/settlement"' in listing.text  # nav
     page = await browser.get(f"/admin/settlement/{batch.id}")
     assert page.status_code == 200
-    assert "2026-09-15" in page.text
+    assert "结算单 2026-09-15" in page.text  # zh-CN first
+    assert "下载 Excel" in page.text
     assert page.text.count("<code>att-") == 2
     csv_file = await browser.get(f"/admin/settlement/{batch.id}/statement.csv")
     assert csv_file.status_code == 200
@@ -110,7 +111,7 @@ async def test_the_store_sees_its_deposit_and_operators_release_it(new_browser: 
     assert "/release" not in page.text  # the store cannot release its deposit
     ops = await new_browser()
     await ops.sign_in(await make_operator(OPS_FINANCE))
-    overview = await ops.get("/ops/settlement")
+    overview = await ops.get("/ops/settlement?day=2026-09-15&limit=100")
     assert overview.status_code == 200
     assert f"/ops/settlement/stores/{store.tenant_id}/{batch.id}" in overview.text
     statement = await ops.get(f"/ops/settlement/stores/{store.tenant_id}/{batch.id}")

@@ -309,7 +309,7 @@ async def mark_pending_signature(
                                    Contract.updated_at: utcnow()}).where(
                 (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
         except UniqueViolationError:
-            await savepoint.rollback()
+            await savepoint.rollback_to()
             raise PetHasOpenContract(pet_id=str(current.pet_id)) from None
         await record(ctx, "contract.pending_signature", target_type="contract", target_id=str(contract_id),
                      before={"state": current.state}, after={"state": State.PENDING_SIGNATURE.value, "documents": docs})

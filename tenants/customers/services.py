@@ -189,8 +189,10 @@ async def upsert_customer(
             row = Customer(
                 id=customer_id, tenant_id=ctx.tenant_id, id_number_sealed=seal(clean_id, context=_ctx_seal(ctx, "id")),
                 id_number_index=id_index, id_number_masked=rules.mask_id_number(clean_id),
-                tags=clean_tags or [], wechat_openid=(wechat_openid or "").strip()[:128], created_at=now,
-                **{col._meta.name: value for col, value in values.items() if col._meta.name != "tags"},
+                created_at=now,
+                **{col._meta.name: value for col, value in values.items()
+                   if col._meta.name not in ("tags", "wechat_openid")},
+                tags=clean_tags or [], wechat_openid=(wechat_openid or "").strip()[:128],
             )
             try:
                 await Customer.insert(row)

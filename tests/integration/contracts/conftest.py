@@ -13,6 +13,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
+from pawpay.platform.providers.services import set_store_provider
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.testing.plugin import create_store
 from pawpay.tenants.catalog import services as catalog
@@ -59,6 +60,8 @@ async def add_customer(ctx: TenantContext, *, phone: str = "13912345678", openid
 async def setup(*, phone: str = "13912345678", openid: str = "ox_openid_1", store: Any = None) -> Setup:
     store = store or await create_store()
     ctx = TenantContext(tenant_id=store.tenant_id, actor_id=store.manager_id, actor_label="test")
+    await set_store_provider(ctx, "payments", "sandbox", {"merchant_id": "m_contracts",
+                                                          "webhook_secret": "whsec-contracts-" + uuid.uuid4().hex})
     plan = await plan_for(ctx)
     customer, pet = await add_customer(ctx, phone=phone, openid=openid)
     return Setup(store, ctx, plan, customer, pet)
@@ -87,15 +90,20 @@ async def signed(s: Setup, **kw: Any) -> Any:
     return await contracts.activate(s.ctx, d.id, evidence=evidence())
 
 
+def pdf_streams(data: bytes) -> list[bytes]:
+    """A PDF's streams, inflated where compressed."""
+    out = []
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            out.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            out.append(match.group(1))
+    return out
+
+
 def pdf_text(data: bytes) -> str:
     """The text of a PDF made by fpdf2 (hex glyph strings mapped back through the ToUnicode CMaps)."""
-    streams = []
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        chunk = match.group(1)
-        try:
-            streams.append(zlib.decompress(chunk))
-        except zlib.error:
-            streams.append(chunk)
+    streams = pdf_streams(data)
     cmap: dict[str, str] = {}
     for s in streams:
         if b"beginbfchar" in s or b"beginbfrange" in s:

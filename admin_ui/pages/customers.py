@@ -1,10 +1,149 @@
-"""Customer pages (``/admin/customers``)."""
+"""Customer pages (``/admin/customers``): the store's customers (name, phone and ID number only ever
+masked), a customer's pets, contracts with their installments, messages and history. Managers and
+front-desk staff add customers and pets; after-sales and finance staff read."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from pawpay.platform.hooks.types import NavItem
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
 
-ROUTES: list[Any] = []
-NAV: dict[str, list[NavItem]] = {}
+from pawpay.admin_ui.flash import flash
+from pawpay.admin_ui.labels import N_
+from pawpay.admin_ui.pages._forms import Form, parse_date
+from pawpay.admin_ui.pages.contracts import INSTALLMENT_LABELS, STATE_LABELS
+from pawpay.admin_ui.shell import ADMIN, FieldErrors, Pager, Shell, field_errors, is_form_error, parse_window, redirect
+from pawpay.platform.errors import PawPayError
+from pawpay.platform.hooks.types import NavItem
+from pawpay.platform.identity.roles import AFTER_SALES, FINANCE, FRONT_DESK, MANAGER
+from pawpay.platform.web.deps import TenantCtx
+from pawpay.tenants.contracts import services as contracts
+from pawpay.tenants.customers import services as customers
+
+PAGE = "/admin/customers"
+STAFF_ROLES = frozenset({MANAGER, FRONT_DESK, AFTER_SALES, FINANCE})
+EDIT_ROLES = frozenset({MANAGER, FRONT_DESK})
+
+SPECIES_LABELS = {"cat": N_("Cat"), "dog": N_("Dog")}
+CHANNEL_LABELS = {"sms": N_("SMS"), "mini_program": N_("Mini-program")}
+# The services' error details, for the catalogs (shown translated next to the field).
+SERVICE_MESSAGES = (
+    N_("a resident ID number has 18 characters"),
+    N_("the resident ID number is invalid (check digit or birth date)"),
+    N_("the birth date in the ID number is in the future"),
+    N_("an 11-digit mainland mobile number is required"),
+    N_("a name of 1 to 50 characters is required"),
+    N_("the species is cat or dog"),
+    N_("the pet's birthday is in the future"),
+    N_("the pet's birthday is after its adoption date"),
+    N_("the pet needs a name"),
+    N_("this customer is being created by another request; try again"),
+)
+
+
+def _can_edit(shell: Shell) -> bool:
+    return bool(EDIT_ROLES.intersection(shell.principal.roles))
+
+
+async def _list_page(shell: Shell, request: Request[Any, Any, Any], ctx: Any, *, values: dict[str, str] | None = None,
+                     errors: FieldErrors | None = None, status_code: int = 200) -> Template:
+    query = request.query_params
+    list_errors: FieldErrors = {}
+    limit, offset = parse_window(query, list_errors)
+    search = (query.get("q") or "").strip()[:50]
+    tag = (query.get("tag") or "").strip()[:32] or None
+    views, total = await customers.list_customers(ctx, search=search, tag=tag, limit=limit, offset=offset)
+    filters = {"q": search, "tag": tag or ""}
+    return shell.render("customers/list.html", {
+        "customers": views, "filters": filters, "list_errors": list_errors,
+        "pager": Pager(total=total, limit=limit, offset=offset, path=PAGE, params=filters),
+        "can_edit": _can_edit(shell), "values": values or {}, "errors": errors or {},
+    }, status_code=422 if list_errors and status_code == 200 else status_code)
+
+
+async def _detail_page(shell: Shell, ctx: Any, customer_id: uuid.UUID, *, values: dict[str, str] | None = None,
+                       errors: FieldErrors | None = None, status_code: int = 200) -> Template:
+    customer = await customers.get_customer(ctx, customer_id)
+    pets = await customers.list_pets(ctx, customer_id)
+    signed, _ = await contracts.list_contracts(ctx, customer_id=customer_id, limit=200)
+    schedules = {c.id: await contracts.installments(ctx, c.id) for c in signed}
+    return shell.render("customers/detail.html", {
+        "customer": customer, "pets": {p.id: p for p in pets}, "pet_list": pets, "contracts": signed,
+        "schedules": schedules, "messages": await customers.list_messages(ctx, customer_id),
+        "history": await customers.history(ctx, customer_id),
+        "species": list(SPECIES_LABELS.items()), "species_labels": SPECIES_LABELS,
+        "channel_labels": CHANNEL_LABELS, "state_labels": STATE_LABELS, "installment_labels": INSTALLMENT_LABELS,
+        "can_edit": _can_edit(shell),
+        "values": values or {}, "errors": errors or {},
+    }, status_code=status_code)
+
+
+def _values(form: Form, *names: str) -> dict[str, str]:
+    return {name: form.text(name) for name in names}
+
+
+class CustomerPages(Controller):
+    path = PAGE
+    opt = {"auth": "tenant", "roles": set(STAFF_ROLES)}
+    include_in_schema = False
+
+    @get("/", name="customers:list")
+    async def index(self, request: Request[Any, Any, Any], ctx: TenantCtx) -> Template:
+        shell = await Shell.load(request, ADMIN)
+        return await _list_page(shell, request, ctx)
+
+    @post("/", name="customers:create", opt={"roles": set(EDIT_ROLES)}, status_code=303)
+    async def create(self, request: Request[Any, Any, Any], ctx: TenantCtx) -> Template | Redirect:
+        shell = await Shell.load(request, ADMIN)
+        form = await Form.read(request)
+        try:
+            view = await customers.upsert_customer(
+                ctx, name=form.text("name"), phone=form.text("phone"), id_number=form.text("id_number"),
+                region=form.text("region"), address=form.text("address"),
+                tags=[t for t in form.text("tags").replace("，", ",").split(",") if t.strip()] or None)
+        except PawPayError as exc:
+            if not is_form_error(exc):
+                raise
+            # Never echo the ID number back into the page.
+            return await _list_page(shell, request, ctx, values=_values(form, "name", "phone", "region", "tags"),
+                                    errors=field_errors(exc), status_code=422)
+        return redirect(f"{PAGE}/{view.id}", flash(N_("Saved customer %(name)s."), name=view.name_masked))
+
+    @get("/{customer_id:uuid}", name="customers:detail")
+    async def detail(self, request: Request[Any, Any, Any], ctx: TenantCtx, customer_id: FromPath[uuid.UUID]
+                     ) -> Template:
+        shell = await Shell.load(request, ADMIN)
+        return await _detail_page(shell, ctx, customer_id)
+
+    @post("/{customer_id:uuid}/pets", name="customers:add_pet", opt={"roles": set(EDIT_ROLES)}, status_code=303)
+    async def add_pet(self, request: Request[Any, Any, Any], ctx: TenantCtx, customer_id: FromPath[uuid.UUID]
+                      ) -> Template | Redirect:
+        shell = await Shell.load(request, ADMIN)
+        form = await Form.read(request)
+        errors: FieldErrors = {}
+        birthday = parse_date(form.text("birthday"), "birthday", errors)
+        adoption = parse_date(form.text("adoption_date"), "adoption_date", errors)
+        values = _values(form, "name", "species", "breed", "birthday", "adoption_date", "health_notes")
+        if birthday is None and "birthday" not in errors:
+            errors["birthday"] = N_("this field is required")
+        if errors or birthday is None:
+            return await _detail_page(shell, ctx, customer_id, values=values, errors=errors, status_code=422)
+        try:
+            pet = await customers.add_pet(ctx, customer_id, name=form.text("name"), species=form.text("species"),
+                                          birthday=birthday, breed=form.text("breed"), adoption_date=adoption,
+                                          health_notes=form.text("health_notes"))
+        except PawPayError as exc:
+            if not is_form_error(exc):
+                raise
+            return await _detail_page(shell, ctx, customer_id, values=values, errors=field_errors(exc),
+                                      status_code=422)
+        return redirect(f"{PAGE}/{customer_id}", flash(N_("Added pet %(name)s."), name=pet.name))
+
+
+ROUTES: list[Any] = [CustomerPages]
+NAV: dict[str, list[NavItem]] = {
+    ADMIN: [NavItem(N_("Customers"), PAGE, STAFF_ROLES, order=30)],
+}

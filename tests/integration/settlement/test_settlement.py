@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,7 +15,6 @@ import chinese_calendar
 import pytest
 from openpyxl import load_workbook
 
-from pawpay.platform.audit.services import list_entries  # noqa: F401 - kept for debugging audits
 from pawpay.platform.deposits import services as deposits
 from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.identity.roles import OPS_ADMIN
@@ -247,3 +247,28 @@ async def test_the_daily_job_runs_the_store_local_day_on_the_store_clock(frozen:
     assert after is not None
     assert after["lease_until"] is None
     assert after["next_run_at"] == beijing(2026, 9, 16, 6)
+
+
+async def test_the_daily_work_falls_due_on_the_stores_test_clock(frozen: Any) -> None:
+    from pawpay.platform.jobs.services import advance_tenant_clock
+    from pawpay.platform.settlement.due import DAILY_SETTLEMENT
+    from pawpay.platform.tenancy.scope import platform_scope
+
+    frozen(beijing(2026, 9, 14, 12))
+    money = await new_money()
+    await money.collect(30_000, beijing(2026, 9, 14))
+
+    async def claimed() -> list[Any]:
+        async with platform_scope("test: claim settlement work") as tx:
+            items = await DAILY_SETTLEMENT.claim(beijing(2026, 9, 14, 12), 1_000)
+            await tx.rollback()  # type: ignore[no-untyped-call]  # leave the leases untouched
+        return [i for i in items if i.tenant_id == str(money.ctx.tenant_id)]
+
+    assert await claimed() == []  # next run: tomorrow 06:00 store time
+    await advance_tenant_clock(money.ctx, 24 * 3600)  # the store's test clock: tomorrow noon
+    due = await claimed()
+    assert len(due) == 1
+    tenant_id, schedule_id = due[0].args
+    batch = await settlement.run_due_batch(uuid.UUID(tenant_id), uuid.UUID(schedule_id))
+    assert batch is not None
+    assert (batch.business_day, batch.release_fen) == (date(2026, 9, 15), 30_000)

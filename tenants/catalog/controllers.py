@@ -33,7 +33,7 @@ class CatalogController(Controller):
 
     @post("/skus", operation_id="CreateCatalogSku", opt=WRITERS)
     async def create_sku(self, ctx: TenantCtx, data: JSONBody[SkuBody]) -> SkuOut:
-        return to_schema(await services.create_sku(ctx, services.SkuInput(**msgspec_dict(data))), SkuOut)
+        return to_schema(await services.create_sku(ctx, _sku(data)), SkuOut)
 
     @get("/skus/{sku_id:uuid}", operation_id="GetCatalogSku")
     async def get_sku(self, ctx: TenantCtx, sku_id: FromPath[uuid.UUID]) -> SkuOut:
@@ -41,7 +41,7 @@ class CatalogController(Controller):
 
     @put("/skus/{sku_id:uuid}", operation_id="UpdateCatalogSku", opt=WRITERS)
     async def update_sku(self, ctx: TenantCtx, sku_id: FromPath[uuid.UUID], data: JSONBody[SkuBody]) -> SkuOut:
-        return to_schema(await services.update_sku(ctx, sku_id, services.SkuInput(**msgspec_dict(data))), SkuOut)
+        return to_schema(await services.update_sku(ctx, sku_id, _sku(data)), SkuOut)
 
     @delete("/skus/{sku_id:uuid}", operation_id="DeleteCatalogSku", opt=WRITERS, status_code=200)
     async def delete_sku(self, ctx: TenantCtx, sku_id: FromPath[uuid.UUID]) -> DeletedOut:
@@ -59,7 +59,7 @@ class CatalogController(Controller):
 
     @post("/services", operation_id="CreateCatalogService", opt=WRITERS)
     async def create_service(self, ctx: TenantCtx, data: JSONBody[ServiceBody]) -> ServiceOut:
-        return to_schema(await services.create_service(ctx, services.ServiceInput(**msgspec_dict(data))), ServiceOut)
+        return to_schema(await services.create_service(ctx, _service(data)), ServiceOut)
 
     @get("/services/{service_id:uuid}", operation_id="GetCatalogService")
     async def get_service(self, ctx: TenantCtx, service_id: FromPath[uuid.UUID]) -> ServiceOut:
@@ -68,7 +68,7 @@ class CatalogController(Controller):
     @put("/services/{service_id:uuid}", operation_id="UpdateCatalogService", opt=WRITERS)
     async def update_service(self, ctx: TenantCtx, service_id: FromPath[uuid.UUID], data: JSONBody[ServiceBody]
                              ) -> ServiceOut:
-        view = await services.update_service(ctx, service_id, services.ServiceInput(**msgspec_dict(data)))
+        view = await services.update_service(ctx, service_id, _service(data))
         return to_schema(view, ServiceOut)
 
     @delete("/services/{service_id:uuid}", operation_id="DeleteCatalogService", opt=WRITERS, status_code=200)
@@ -77,7 +77,11 @@ class CatalogController(Controller):
         return DeletedOut(id=service_id, deleted=deleted, active=False)
 
 
-def msgspec_dict(body: object) -> dict[str, object]:
-    import msgspec
+def _sku(body: SkuBody) -> services.SkuInput:
+    return services.SkuInput(code=body.code, name=body.name, kind=body.kind, unit=body.unit,
+                             specification=body.specification, warehouse_sku_code=body.warehouse_sku_code,
+                             active=body.active)
 
-    return dict(msgspec.structs.asdict(body))  # type: ignore[arg-type]
+
+def _service(body: ServiceBody) -> services.ServiceInput:
+    return services.ServiceInput(code=body.code, name=body.name, kind=body.kind, active=body.active)

@@ -138,7 +138,7 @@ class _Kind:
     async def list(self, ctx: TenantContext, *, kind: str | None, active_only: bool, search: str | None,
                    limit: int, offset: int) -> tuple[list[Any], int]:
         t = self.table
-        where = t.tenant_id == ctx.tenant_id
+        where: Any = t.tenant_id == ctx.tenant_id
         if kind:
             where &= t.kind == kind
         if active_only:
@@ -182,8 +182,9 @@ class _Kind:
         async with tenant_scope(ctx):
             await self._check_free(ctx, values["code"], None)
             try:
-                await self.table.insert(self.table(id=item_id, tenant_id=ctx.tenant_id, used_by_plan=False,
-                                                   created_at=now, updated_at=now, **values))
+                table: Any = self.table
+                await table.insert(table(id=item_id, tenant_id=ctx.tenant_id, used_by_plan=False,
+                                         created_at=now, updated_at=now, **values))
             except UniqueViolationError:
                 raise CodeTaken(f"another catalog {self.label} of this store has this code",
                                 code_value=values["code"]) from None

@@ -291,7 +291,7 @@ async def list_plan_versions(ctx: TenantContext, plan_id: uuid.UUID) -> list[Pla
 async def list_plans(ctx: TenantContext, *, species: str | None = None, stage: str | None = None,
                      active_only: bool = True) -> list[PlanView]:
     """The store's plans (current versions), by species, stage, then name."""
-    where = Plan.tenant_id == ctx.tenant_id
+    where: Any = Plan.tenant_id == ctx.tenant_id
     if species:
         where &= Plan.species == rules.check_species(species)
     if stage:

@@ -33,4 +33,5 @@ BACKWARDS = [
 
 
 async def forwards() -> MigrationManager:
-    return raw_sql_migration(ID, "catalog", DESCRIPTION, FORWARDS, BACKWARDS)
+    manager: MigrationManager = raw_sql_migration(ID, "catalog", DESCRIPTION, FORWARDS, BACKWARDS)
+    return manager

@@ -17,7 +17,7 @@ VERSION = "1.38.0"
 DESCRIPTION = "initial"
 
 
-async def forwards():
+async def forwards() -> MigrationManager:
     manager = MigrationManager(
         migration_id=ID, app_name="plans", description=DESCRIPTION
     )

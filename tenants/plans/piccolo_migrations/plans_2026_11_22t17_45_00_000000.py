@@ -55,4 +55,5 @@ BACKWARDS = [
 
 
 async def forwards() -> MigrationManager:
-    return raw_sql_migration(ID, "plans", DESCRIPTION, FORWARDS, BACKWARDS)
+    manager: MigrationManager = raw_sql_migration(ID, "plans", DESCRIPTION, FORWARDS, BACKWARDS)
+    return manager

@@ -62,7 +62,7 @@ def render(content: PdfContent) -> bytes:  # noqa: PLR0915 - one document, top t
 
     pdf = FPDF(format="A4")
     pdf.set_creation_date(_fixed_time(content.created_at))
-    pdf.file_id = lambda: f"<{hashlib.sha256(content.contract_no.encode()).hexdigest()[:32].upper()}>" * 2
+    pdf.file_id = lambda: f"<{hashlib.sha256(content.contract_no.encode()).hexdigest()[:32].upper()}>" * 2  # type: ignore[method-assign]
     pdf.set_title(f"宠物领养月付协议 {content.contract_no}")
     pdf.set_author(content.store_name)
     pdf.set_subject(f"总价 人民币 {format_fen(content.total_fen)} 元")

@@ -309,7 +309,7 @@ async def mark_pending_signature(
                                    Contract.updated_at: utcnow()}).where(
                 (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
         except UniqueViolationError:
-            await savepoint.rollback_to()
+            await savepoint.rollback_to()  # type: ignore[no-untyped-call]
             raise PetHasOpenContract(pet_id=str(current.pet_id)) from None
         await record(ctx, "contract.pending_signature", target_type="contract", target_id=str(contract_id),
                      before={"state": current.state}, after={"state": State.PENDING_SIGNATURE.value, "documents": docs})
@@ -570,7 +570,7 @@ async def list_contracts(
     offset: int = 0,
 ) -> tuple[list[ContractView], int]:
     """The store's contracts, newest first, optionally in one state or of one customer; with the total."""
-    where = Contract.tenant_id == ctx.tenant_id
+    where: Any = Contract.tenant_id == ctx.tenant_id
     if state:
         if state not in {s.value for s in State}:
             raise ValidationFailed("unknown contract state", field="state")

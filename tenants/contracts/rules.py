@@ -19,9 +19,10 @@ e-commerce law; configurable upward only). ``end_on`` is the last installment's 
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from pawpay.platform.errors import ValidationFailed
 from pawpay.tenants.contracts.errors import ContractErrorCode, CoolingOffOver, InvalidTransition, code
@@ -172,3 +173,10 @@ def format_fen(fen: int) -> str:
 def first_due_rule_zh(debit_day: int, cooling_off_days: int) -> str:
     """The first-due rule as printed on the contract."""
     return f"签约日起至少 {lead_days(cooling_off_days)} 天后的首个每月 {debit_day} 日（冷静期内不扣款）"
+
+
+def local_date(instant: datetime, time_zone: str) -> date:
+    """The store-local calendar date of an aware instant (the signing day, "today" in the store)."""
+    if instant.tzinfo is None:
+        raise ValidationFailed("times must be timezone-aware")
+    return instant.astimezone(ZoneInfo(time_zone)).date()

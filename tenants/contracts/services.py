@@ -33,7 +33,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from asyncpg.exceptions import UniqueViolationError
 
@@ -185,7 +184,7 @@ async def _row(ctx: TenantContext, contract_id: uuid.UUID, *, lock: bool = False
 async def _store_today(ctx: TenantContext) -> tuple[date, datetime]:
     tenant = await get_own_tenant(ctx)
     now = await tenant_now(ctx)
-    return now.astimezone(ZoneInfo(tenant.time_zone)).date(), now
+    return rules.local_date(now, tenant.time_zone), now
 
 
 def _contents_snapshot(plan: Any) -> dict[str, Any]:

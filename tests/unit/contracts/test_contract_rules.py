@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -122,3 +122,15 @@ def test_format_fen() -> None:
     assert rules.format_fen(29_800) == "298.00"
     assert rules.format_fen(357_605) == "3,576.05"
     assert rules.format_fen(-5) == "-0.05"
+
+
+def test_the_signing_day_is_the_store_local_date() -> None:
+    # 20:00 UTC on 2 Jan is 04:00 on 3 Jan in Shanghai: the store's date decides the schedule.
+    instant = datetime(2026, 1, 2, 20, 0, tzinfo=UTC)
+    assert rules.local_date(instant, "Asia/Shanghai") == date(2026, 1, 3)
+    assert rules.local_date(instant, "UTC") == date(2026, 1, 2)
+    assert rules.first_due_on(rules.local_date(instant, "UTC"), 10, 7) == date(2026, 1, 10)
+    assert rules.first_due_on(rules.local_date(instant, "Asia/Shanghai"), 10, 7) == date(2026, 2, 10)
+    assert rules.local_date(datetime(2026, 1, 2, 15, 59, tzinfo=UTC), "Asia/Shanghai") == date(2026, 1, 2)
+    with pytest.raises(ValidationFailed):
+        rules.local_date(datetime(2026, 1, 2), "Asia/Shanghai")  # noqa: DTZ001 - naive on purpose

@@ -233,7 +233,7 @@ async def _editor(shell: Shell, ctx: Any, *, plan: PlanView | None, values: dict
         "plan": plan, "values": values, "items": items, "errors": errors or {}, "warning": warning, "rail": rail,
         "species_options": list(SPECIES_LABELS.items()), "stage_options": list(STAGE_LABELS.items()),
         "debit_day_options": [(d, DEBIT_DAY_LABELS[d]) for d in rules.DEBIT_DAYS],
-        "next_options": [(str(p.id), f"{p.name} · {p.species}/{p.stage}") for p in others],
+        "next_plans": others,
         "species_labels": SPECIES_LABELS, "stage_labels": STAGE_LABELS,
         "action": f"{PAGE}/{plan.id}/edit" if plan else f"{PAGE}/new",
     }, status_code=status_code)

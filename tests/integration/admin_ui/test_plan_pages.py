@@ -58,6 +58,8 @@ async def test_manager_creates_edits_and_versions_a_plan(new_browser, store, ite
     page = await browser.get("/admin/plans/new")
     assert page.status_code == 200
     assert "幼猫粮" in page.text  # the contents picker lists the catalog
+    assert '<option value="cat" selected>猫</option>' in page.text  # choices translated
+    assert "每月 15 日" in page.text
     r = await browser.submit("/admin/plans/new", _form(items, overrides="3: GROOM*1, FOOD-K*2"))
     assert r.status_code == 303, r.text
     plan_id = uuid.UUID(r.headers["location"].rsplit("/", 1)[1])

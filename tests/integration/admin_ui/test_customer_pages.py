@@ -57,12 +57,14 @@ async def test_bad_input_shows_zh_errors_on_the_field(new_browser) -> None:
                                                           "id_number": bad_id})
     assert response.status_code == 422
     assert 'id="err-id_number"' in response.text
+    assert "居民身份证号码无效" in response.text
     assert bad_id not in response.text
     location = f"/admin/customers/{s.customer.id}"
     pet = await browser.submit(f"{location}/pets", {"name": "豆豆", "species": "dog", "birthday": "2026-04-01",
                                                     "adoption_date": "2026-03-01"}, csrf_from=location)
     assert pet.status_code == 422
     assert 'id="err-birthday"' in pet.text
+    assert "宠物生日不能晚于领养日期" in pet.text
 
 
 async def test_the_customer_page_shows_contracts_payments_messages_history(new_browser) -> None:

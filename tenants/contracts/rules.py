@@ -63,6 +63,19 @@ TRANSITIONS: Final[dict[State, frozenset[State]]] = {
     State.TERMINATED: frozenset(),
     State.CANCELLED: frozenset(),
 }
+# An installment's life: collections move it; paid, waived and cancelled are final.
+INSTALLMENT_TRANSITIONS: Final[dict[InstallmentStatus, frozenset[InstallmentStatus]]] = {
+    InstallmentStatus.DUE: frozenset({InstallmentStatus.PAID, InstallmentStatus.FAILED, InstallmentStatus.PAUSED,
+                                      InstallmentStatus.WAIVED, InstallmentStatus.CANCELLED}),
+    InstallmentStatus.FAILED: frozenset({InstallmentStatus.PAID, InstallmentStatus.FAILED, InstallmentStatus.PAUSED,
+                                         InstallmentStatus.WAIVED, InstallmentStatus.CANCELLED}),
+    InstallmentStatus.PAUSED: frozenset({InstallmentStatus.DUE, InstallmentStatus.WAIVED,
+                                         InstallmentStatus.CANCELLED}),
+    InstallmentStatus.PAID: frozenset(),
+    InstallmentStatus.WAIVED: frozenset(),
+    InstallmentStatus.CANCELLED: frozenset(),
+}
+OPEN_INSTALLMENTS: Final = frozenset({InstallmentStatus.DUE, InstallmentStatus.FAILED, InstallmentStatus.PAUSED})
 OPEN_STATES: Final = frozenset({State.PENDING_SIGNATURE, State.ACTIVE})
 FINAL_STATES: Final = frozenset({State.COMPLETED, State.TERMINATED, State.CANCELLED})
 
@@ -180,3 +193,16 @@ def local_date(instant: datetime, time_zone: str) -> date:
     if instant.tzinfo is None:
         raise ValidationFailed("times must be timezone-aware")
     return instant.astimezone(ZoneInfo(time_zone)).date()
+
+
+def installment_transition(current: str, target: str) -> InstallmentStatus:
+    """The target status if ``current → target`` is allowed (409 :class:`InvalidTransition` otherwise).
+    ``failed → failed`` is allowed (another failed attempt)."""
+    try:
+        cur, tgt = InstallmentStatus(current), InstallmentStatus(target)
+    except ValueError:
+        raise InvalidTransition("unknown installment status", current=current, target=target) from None
+    if tgt not in INSTALLMENT_TRANSITIONS[cur]:
+        raise InvalidTransition(f"a {cur.value} installment cannot become {tgt.value}", current=cur.value,
+                                target=tgt.value)
+    return tgt

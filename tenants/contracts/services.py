@@ -608,6 +608,119 @@ async def get_evidence(ctx: TenantContext, contract_id: uuid.UUID) -> EvidenceVi
     return EvidenceView(**row)
 
 
+_INSTALLMENT_COLUMNS = (Installment.id, Installment.contract_id, Installment.sequence, Installment.due_on,
+                        Installment.amount_fen, Installment.status, Installment.paid_at)
+
+
+async def get_installment(ctx: TenantContext, installment_id: uuid.UUID) -> InstallmentView:
+    async with tenant_scope(ctx):
+        return await _installment(ctx, installment_id)
+
+
+async def _installment(ctx: TenantContext, installment_id: uuid.UUID, *, lock: bool = False) -> InstallmentView:
+    if lock:
+        await Installment.raw("SELECT id FROM installment WHERE tenant_id = {} AND id = {} FOR UPDATE",
+                              ctx.tenant_id, installment_id)
+    row = await Installment.select(*_INSTALLMENT_COLUMNS).where(
+        (Installment.tenant_id == ctx.tenant_id) & (Installment.id == installment_id)).first()
+    if row is None:
+        raise NotFound("installment not found")
+    return InstallmentView(**row)
+
+
+async def due_installments(ctx: TenantContext, *, on_or_before: date, limit: int = 500) -> list[InstallmentView]:
+    """Open (due or failed) installments of active contracts due on or before a store-local date, oldest first."""
+    async with tenant_scope(ctx):
+        rows = await Installment.raw(
+            "SELECT i.id, i.contract_id, i.sequence, i.due_on, i.amount_fen, i.status, i.paid_at "
+            "FROM installment i JOIN contract c ON c.tenant_id = i.tenant_id AND c.id = i.contract_id "
+            "WHERE i.tenant_id = {} AND i.status IN ('due', 'failed') AND i.due_on <= {} AND c.state = 'active' "
+            "ORDER BY i.due_on, i.contract_id, i.sequence LIMIT {}",
+            ctx.tenant_id, on_or_before, limit)
+    return [InstallmentView(**r) for r in rows]
+
+
+async def set_installment_status(
+    ctx: TenantContext, installment_id: uuid.UUID, status: str, *, paid_at: datetime | None = None, reason: str = ""
+) -> InstallmentView:
+    """Move an installment (collections): ``paid`` (needs ``paid_at``), ``failed``, ``paused``, ``due``
+    (resume a paused one), ``waived`` or ``cancelled``. Repeating the current status is a no-op (except
+    ``failed``, which records another failure). When the last open installment of an active contract is
+    paid or waived, the contract becomes ``completed``.
+
+    Raises:
+        InvalidTransition: the status cannot follow the current one (e.g. a paid installment).
+        ValidationFailed: ``paid`` without an aware ``paid_at``.
+    """
+    if status == InstallmentStatus.PAID and (paid_at is None or paid_at.tzinfo is None):
+        raise ValidationFailed("a paid installment needs an aware paid_at", field="paid_at")
+    async with tenant_scope(ctx):
+        current = await _installment(ctx, installment_id, lock=True)
+        contract = await _row(ctx, current.contract_id, lock=True)
+        if current.status == status and status != InstallmentStatus.FAILED:
+            return current
+        rules.installment_transition(current.status, status)
+        await Installment.update({Installment.status: status, Installment.updated_at: utcnow(),
+                                  Installment.paid_at: paid_at if status == InstallmentStatus.PAID else None}).where(
+            (Installment.tenant_id == ctx.tenant_id) & (Installment.id == installment_id))
+        await record(ctx, f"contract.installment_{status}", target_type="contract", target_id=str(contract.id),
+                     before={"sequence": current.sequence, "status": current.status},
+                     after={"sequence": current.sequence, "status": status, "reason": reason[:500],
+                            "paid_at": paid_at.isoformat() if paid_at else None})
+        if contract.state == State.ACTIVE and status in (InstallmentStatus.PAID, InstallmentStatus.WAIVED):
+            still_open = await Installment.count().where(
+                (Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract.id)
+                & Installment.status.is_in([s.value for s in rules.OPEN_INSTALLMENTS]))
+            if not still_open:
+                rules.transition(contract.state, State.COMPLETED)
+                await Contract.update({Contract.state: State.COMPLETED.value, Contract.ended_at: utcnow(),
+                                       Contract.updated_at: utcnow()}).where(
+                    (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract.id))
+                await record(ctx, "contract.completed", target_type="contract", target_id=str(contract.id),
+                             before={"state": contract.state}, after={"state": State.COMPLETED.value})
+        return await _installment(ctx, installment_id)
+
+
+async def terminate(ctx: TenantContext, contract_id: uuid.UUID, *, reason: str) -> tuple[ContractView, int]:
+    """End an active contract early: its open installments are cancelled, the unearned part of the
+    contracted amount is taken off the books, and the penalty (rules.penalty_fen of the remaining
+    periods' total) is returned for the caller to collect. Returns ``(view, penalty_fen)``.
+
+    Raises:
+        ValidationFailed: no reason.
+        InvalidTransition: the contract is not active.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("a reason is required", field="reason")
+    async with tenant_scope(ctx):
+        current = await _row(ctx, contract_id, lock=True)
+        rules.transition(current.state, State.TERMINATED)
+        open_rows = await Installment.select(Installment.amount_fen).where(
+            (Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract_id)
+            & Installment.status.is_in([s.value for s in rules.OPEN_INSTALLMENTS]))
+        remaining_fen = sum(int(r["amount_fen"]) for r in open_rows)
+        penalty = rules.penalty_fen(len(open_rows), current.monthly_amount_fen, current.penalty_rate_bp)
+        stamp = utcnow()
+        await Installment.update({Installment.status: InstallmentStatus.CANCELLED.value,
+                                  Installment.updated_at: stamp}).where(
+            (Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract_id)
+            & Installment.status.is_in([s.value for s in rules.OPEN_INSTALLMENTS]))
+        await Contract.update({Contract.state: State.TERMINATED.value, Contract.ended_at: stamp,
+                               Contract.end_reason: reason[:2000], Contract.updated_at: stamp}).where(
+            (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
+        if remaining_fen:
+            receivable = f"customer_receivable:{current.contract_no}"
+            await ledger.post_entry(ctx, idempotency_key=f"contract-terminated:{current.contract_no}",
+                                    description=f"contract {current.contract_no} terminated: unearned remainder",
+                                    postings=[("contract_sales", remaining_fen), (receivable, -remaining_fen)])
+        await record(ctx, "contract.terminated", target_type="contract", target_id=str(contract_id),
+                     before={"state": current.state},
+                     after={"state": State.TERMINATED.value, "reason": reason[:2000], "remaining_fen": remaining_fen,
+                            "penalty_fen": penalty, "remaining_periods": len(open_rows)})
+        return await _row(ctx, contract_id), penalty
+
+
 def penalty_quote(view: ContractView, remaining_periods: int) -> int:
     """The early-termination penalty in fen for ``remaining_periods`` unpaid periods (see rules)."""
     return rules.penalty_fen(remaining_periods, view.monthly_amount_fen, view.penalty_rate_bp)
@@ -631,7 +744,7 @@ async def render_pdf(ctx: TenantContext, contract_id: uuid.UUID) -> bytes:
 
 __all__ = [
     "ContractView", "EvidenceInput", "EvidenceView", "InstallmentView", "abandon", "activate",
-    "cancel_in_cooling_off", "contents_text", "create_draft", "get_by_number", "get_contract", "get_evidence",
-    "installments", "list_contracts", "mark_pending_signature", "penalty_quote", "render_pdf",
-    "send_signing_messages", "signing_message_text",
+    "cancel_in_cooling_off", "contents_text", "create_draft", "due_installments", "get_by_number", "get_contract",
+    "get_evidence", "get_installment", "installments", "list_contracts", "mark_pending_signature", "penalty_quote",
+    "render_pdf", "send_signing_messages", "set_installment_status", "signing_message_text", "terminate",
 ]

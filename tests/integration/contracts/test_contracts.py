@@ -287,3 +287,47 @@ async def test_another_store_gets_not_found_everywhere() -> None:
         await contracts.create_draft(t.ctx, customer_id=s.customer.id, pet_id=s.pet.id, plan_id=t.plan.id,
                                      plan_version=t.plan.version, debit_day=10, channel="h5", started_by="x")
     assert (await contracts.list_contracts(t.ctx))[1] == 0
+
+
+async def test_collections_move_installments_and_the_last_payment_completes() -> None:
+    s = await setup()
+    active = await signed(s)
+    schedule = await contracts.installments(s.ctx, active.id)
+    due = await contracts.due_installments(s.ctx, on_or_before=schedule[0].due_on)
+    assert [i.id for i in due] == [schedule[0].id]
+    paid_at = await tenant_now(s.ctx)
+    with pytest.raises(ValidationFailed):
+        await contracts.set_installment_status(s.ctx, schedule[0].id, "paid")
+    failed = await contracts.set_installment_status(s.ctx, schedule[0].id, "failed")
+    assert failed.status == "failed"
+    first = await contracts.set_installment_status(s.ctx, schedule[0].id, "paid", paid_at=paid_at)
+    assert first.paid_at == paid_at
+    assert await contracts.set_installment_status(s.ctx, schedule[0].id, "paid", paid_at=paid_at) == first
+    with pytest.raises(InvalidTransition):
+        await contracts.set_installment_status(s.ctx, schedule[0].id, "failed")
+    for item in schedule[1:-1]:
+        await contracts.set_installment_status(s.ctx, item.id, "paid", paid_at=paid_at)
+    assert (await contracts.get_contract(s.ctx, active.id)).state == "active"
+    await contracts.set_installment_status(s.ctx, schedule[-1].id, "waived", reason="goodwill")
+    assert (await contracts.get_contract(s.ctx, active.id)).state == "completed"
+
+
+async def test_terminate_cancels_the_rest_and_quotes_the_penalty() -> None:
+    s = await setup()
+    active = await signed(s)
+    schedule = await contracts.installments(s.ctx, active.id)
+    paid_at = await tenant_now(s.ctx)
+    for item in schedule[:2]:
+        await contracts.set_installment_status(s.ctx, item.id, "paid", paid_at=paid_at)
+    view, penalty = await contracts.terminate(s.ctx, active.id, reason="客户搬家")
+    assert view.state == "terminated"
+    assert penalty == rules.penalty_fen(10, 29_800, 1000) == 29_800
+    assert [i.status for i in await contracts.installments(s.ctx, active.id)] == ["paid"] * 2 + ["cancelled"] * 10
+    assert await ledger.balance(s.ctx, f"customer_receivable:{active.contract_no}") == 2 * 29_800
+    with pytest.raises(InvalidTransition):
+        await contracts.terminate(s.ctx, active.id, reason="again")
+    other = await setup()
+    with pytest.raises(NotFound):
+        await contracts.set_installment_status(other.ctx, schedule[2].id, "paid", paid_at=paid_at)
+    with pytest.raises(NotFound):
+        await contracts.terminate(other.ctx, active.id, reason="x")

@@ -134,3 +134,19 @@ def test_the_signing_day_is_the_store_local_date() -> None:
     assert rules.local_date(datetime(2026, 1, 2, 15, 59, tzinfo=UTC), "Asia/Shanghai") == date(2026, 1, 2)
     with pytest.raises(ValidationFailed):
         rules.local_date(datetime(2026, 1, 2), "Asia/Shanghai")  # noqa: DTZ001 - naive on purpose
+
+
+@pytest.mark.parametrize(("current", "target"), [
+    ("due", "paid"), ("due", "failed"), ("failed", "failed"), ("failed", "paid"), ("due", "paused"),
+    ("paused", "due"), ("paused", "waived"), ("due", "cancelled"),
+])
+def test_installment_transitions(current: str, target: str) -> None:
+    assert rules.installment_transition(current, target) == target
+
+
+@pytest.mark.parametrize(("current", "target"), [
+    ("paid", "failed"), ("paid", "due"), ("waived", "due"), ("cancelled", "paid"), ("paused", "paid"), ("due", "x"),
+])
+def test_refused_installment_transitions(current: str, target: str) -> None:
+    with pytest.raises(InvalidTransition):
+        rules.installment_transition(current, target)

@@ -260,3 +260,16 @@ async def test_a_store_without_a_payments_provider_cannot_save_a_plan() -> None:
 def test_the_signing_start_url_scheme() -> None:
     plan_id = uuid.UUID("00000000-0000-0000-0000-000000000001")
     assert plans.signing_start_path("cat-cafe", plan_id) == f"/sign/cat-cafe/start?plan={plan_id}"
+
+
+async def test_concurrent_saves_get_consecutive_versions() -> None:
+    import asyncio
+
+    s = await _store()
+    view = await plans.create_plan(s.ctx, _input(s))
+    results = await asyncio.gather(*(plans.update_plan(s.ctx, view.id, _input(s, monthly_amount_fen=30_000 + i))
+                                     for i in range(4)))
+    assert sorted(r.version for r in results) == [2, 3, 4, 5]
+    versions = await plans.list_plan_versions(s.ctx, view.id)
+    assert [v.version for v in versions] == [5, 4, 3, 2, 1]
+    assert (await plans.get_plan(s.ctx, view.id)).version == 5

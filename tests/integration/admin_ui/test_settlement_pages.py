@@ -152,3 +152,22 @@ async def test_operators_rerun_a_day_and_nothing_changes(new_browser: Any, make_
     assert mine[0]["batch"]["id"] == str(batch.id)
     assert mine[0]["batch"]["release_fen"] == batch.release_fen
     assert {b.code: b.balance_fen for b in await ledger.balances(ctx)} == before
+
+
+async def test_the_store_api_lists_batches_and_statements(new_browser: Any) -> None:
+    store, _ctx, batch = await _store_with_batch([30_000])
+    browser = await new_browser()
+    await browser.sign_in(store.manager_email)
+    listed = await browser.get("/api/v1/settlement/batches", headers={"accept": "application/json"})
+    assert listed.status_code == 200, listed.text
+    assert [b["id"] for b in listed.json()["items"]] == [str(batch.id)]
+    statement = await browser.get(f"/api/v1/settlement/batches/{batch.id}", headers={"accept": "application/json"})
+    assert statement.status_code == 200
+    assert statement.json()["batch"]["release_fen"] == 29_500
+    assert [line["status"] for line in statement.json()["lines"]] == ["succeeded"]
+    csv_file = await browser.get(f"/api/v1/settlement/batches/{batch.id}/statement.csv")
+    assert csv_file.status_code == 200
+    other = await new_browser()
+    await other.sign_in((await create_store()).manager_email)
+    assert (await other.get(f"/api/v1/settlement/batches/{batch.id}",
+                            headers={"accept": "application/json"})).status_code == 404

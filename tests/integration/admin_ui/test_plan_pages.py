@@ -217,3 +217,14 @@ async def test_another_stores_plans_are_404(new_browser, store) -> None:
     r = await browser.submit(f"/admin/plans/{view.id}/deactivate", {}, csrf_from="/admin/plans")
     assert r.status_code == 404
     assert (await plans.get_plan(ctx_of(other), view.id)).active is True
+
+
+async def test_pages_in_english(new_browser, store, items) -> None:
+    browser = await new_browser("en")
+    await browser.sign_in(store.manager_email)
+    page = await browser.get("/admin/plans")
+    assert "New plan" in page.text
+    assert "Age stages" in page.text
+    editor = await browser.get("/admin/plans/new")
+    assert '<option value="dog">Dog</option>' in editor.text
+    assert "Catalog" in (await browser.get("/admin/catalog")).text

@@ -337,11 +337,8 @@ def _refund_view(r: dict[str, Any]) -> RefundView:
 
 async def _alert(*, key: str, kind: str, message: str, tenant_id: uuid.UUID, data: dict[str, Any]) -> None:
     """Tell the operators (outside any tenant scope: alerts open a platform scope)."""
-    try:
-        from pawpay.platform.alerts.services import raise_alert
-    except ImportError:  # pragma: no cover - alerts land in the same release
-        log.error("settlement alert %s: %s", key, message, extra={"tenant_id": str(tenant_id), **data})
-        return
+    from pawpay.platform.alerts.services import raise_alert
+
     await raise_alert(PlatformContext(actor_label="settlement"), key=key, kind=kind, message=message,
                       tenant_id=tenant_id, data=data)
 

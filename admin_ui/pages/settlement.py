@@ -143,8 +143,10 @@ class OpsSettlementPages(Controller):
         limit, offset = parse_window(request.query_params, errors)
         day = parse_date(request.query_params.get("day"), "day", errors)
         views, total = await settlement.ops_batches(ctx, business_day=day, limit=limit, offset=offset)
+        stores_deposits, _ = await deposits.ops_overview(ctx, limit=200)
         return shell.render("settlement/ops.html", {
             "totals": await settlement.ops_day_totals(ctx), "batches": views, "labels": STATUS_LABELS,
+            "deposits": stores_deposits,
             "day": day, "errors": errors, "can_run": ctx.has_any_role(OPS_FINANCE, OPS_ADMIN),
             "pager": Pager(total=total, limit=limit, offset=offset, path="/ops/settlement",
                            params={"day": day.isoformat()} if day else {}),

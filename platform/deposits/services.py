@@ -228,3 +228,28 @@ async def operator_release(ctx: PlatformContext, tenant_id: uuid.UUID, amount_fe
     tctx = TenantContext(tenant_id=tenant_id, actor_id=ctx.actor_id, actor_label=ctx.actor_label or "operator",
                          request_id=ctx.request_id)
     return await release_deposit(tctx, amount_fen, rule="operator_decision", reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreDepositRow:
+    tenant_id: uuid.UUID
+    tenant_name: str
+    target_fen: int
+    balance_fen: int
+    shortfall_fen: int
+
+
+async def ops_overview(ctx: PlatformContext, *, limit: int = 50, offset: int = 0) -> tuple[list[StoreDepositRow], int]:
+    """Every store with a deposit target or balance: target, balance, shortfall (by store name)."""
+    async with platform_scope("deposits: operators' overview", ctx):
+        where = (
+            "FROM tenant t LEFT JOIN deposit_account d ON d.tenant_id = t.id "
+            "LEFT JOIN ledger_account a ON a.tenant_id = t.id AND a.code = 'deposit_held' "
+            "WHERE d.id IS NOT NULL OR COALESCE(a.balance_signed, 0) <> 0"
+        )
+        rows = await DepositAccount.raw(
+            "SELECT t.id, t.name, COALESCE(d.target_fen, 0) AS target, COALESCE(a.balance_signed, 0) AS balance "
+            f"{where} ORDER BY t.name, t.id LIMIT {{}} OFFSET {{}}", limit, offset)
+        total = await DepositAccount.raw(f"SELECT COUNT(*) AS n {where}")
+    return [StoreDepositRow(r["id"], r["name"], int(r["target"]), int(r["balance"]),
+                            max(0, int(r["target"]) - int(r["balance"]))) for r in rows], int(total[0]["n"])

@@ -114,6 +114,7 @@ async def test_the_store_sees_its_deposit_and_operators_release_it(new_browser: 
     overview = await ops.get("/ops/settlement?day=2026-09-15&limit=100")
     assert overview.status_code == 200
     assert f"/ops/settlement/stores/{store.tenant_id}/{batch.id}" in overview.text
+    assert f'href="/ops/settlement/stores/{store.tenant_id}/deposit"' in overview.text  # the deposits table
     statement = await ops.get(f"/ops/settlement/stores/{store.tenant_id}/{batch.id}")
     assert statement.status_code == 200
     assert (await ops.get(f"/ops/settlement/stores/{store.tenant_id}/{batch.id}/statement.xlsx")).status_code == 200

@@ -43,6 +43,7 @@ from pawpay.platform.hooks import ContractSigned, MiniProgramMessage, ProviderRe
 from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.ledger import services as ledger
 from pawpay.platform.merchants import services as merchants
+from pawpay.platform.storage import services as storage
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.tenancy.scope import after_commit, tenant_scope
 from pawpay.platform.tenancy.services import get_own_tenant
@@ -89,6 +90,7 @@ class ContractView:
     channel: str
     started_by: str
     documents: list[dict[str, str]]
+    pdf_key: str
     signed_at: datetime | None
     start_date: date | None
     first_due_on: date | None
@@ -295,8 +297,14 @@ async def mark_pending_signature(
         PetHasOpenContract: another contract of the same pet got there first (409).
     """
     extra = _check_documents(documents or ())
-    pdf_bytes = await render_pdf(ctx, contract_id)
-    docs = [{"kind": "contract_pdf", "sha256": contract_pdf.sha256_hex(pdf_bytes)},
+    current = await get_contract(ctx, contract_id)
+    if current.state != State.PENDING_SIGNATURE:
+        rules.transition(current.state, State.PENDING_SIGNATURE)
+    pdf_bytes = await _render(ctx, current)
+    # The exact bytes shown for signature are kept: the evidence hash stays verifiable even after the
+    # PDF template changes. (A rolled-back step leaves an unreferenced file behind, never a wrong one.)
+    stored = await storage.store_upload(pdf_bytes, filename=f"{current.contract_no}.pdf", purpose="contracts")
+    docs = [{"kind": "contract_pdf", "sha256": stored.sha256},
             *[d for d in extra if d["kind"] != "contract_pdf"]]
     async with tenant_scope(ctx) as tx:
         current = await _row(ctx, contract_id, lock=True)
@@ -305,7 +313,7 @@ async def mark_pending_signature(
         savepoint = await tx.savepoint()
         try:
             await Contract.update({Contract.state: State.PENDING_SIGNATURE.value, Contract.documents: docs,
-                                   Contract.updated_at: utcnow()}).where(
+                                   Contract.pdf_key: stored.key, Contract.updated_at: utcnow()}).where(
                 (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
         except UniqueViolationError:
             await savepoint.rollback_to()  # type: ignore[no-untyped-call]
@@ -727,8 +735,15 @@ def penalty_quote(view: ContractView, remaining_periods: int) -> int:
 
 
 async def render_pdf(ctx: TenantContext, contract_id: uuid.UUID) -> bytes:
-    """The contract PDF (adoption agreement + debit authorisation), deterministic for a contract."""
+    """The contract PDF (adoption agreement + debit authorisation): once presented for signature, the
+    stored bytes the customer saw (their sha256 is in the evidence); before that, a fresh rendering."""
     view = await get_contract(ctx, contract_id)
+    if view.pdf_key:
+        return await storage.read_file(view.pdf_key)
+    return await _render(ctx, view)
+
+
+async def _render(ctx: TenantContext, view: ContractView) -> bytes:
     tenant = await get_own_tenant(ctx)
     person = await customers.contact(ctx, view.customer_id)
     summary = await customers.get_customer(ctx, view.customer_id)

@@ -38,6 +38,7 @@ class Contract(Table):
     channel = Varchar(length=16)  # store | h5 | mini_program | admin
     started_by = Varchar(length=255, default="")
     documents = JSONB(default=[])  # [{"kind": ..., "sha256": ...}] presented for signature
+    pdf_key = Varchar(length=255, default="")  # platform.storage key of the PDF presented for signature
     signed_at = Timestamptz(null=True, default=None)
     start_date = Date(null=True, default=None)
     first_due_on = Date(null=True, default=None)

@@ -55,6 +55,7 @@ async def test_the_signing_path_creates_schedule_evidence_and_ledger(listener: A
     pending = await contracts.mark_pending_signature(s.ctx, d.id, documents=[("debit_authorisation", "a" * 64)])
     assert pending.state == "pending_signature"
     assert [doc["kind"] for doc in pending.documents] == ["contract_pdf", "debit_authorisation"]
+    assert pending.pdf_key.startswith("contracts/")  # the bytes shown for signature are kept
     active = await contracts.activate(s.ctx, d.id, evidence=evidence())
     assert active.state == "active"
     today = (await tenant_now(s.ctx)).astimezone(ZoneInfo("Asia/Shanghai")).date()

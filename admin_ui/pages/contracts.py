@@ -29,18 +29,24 @@ STAFF_ROLES = frozenset({MANAGER, FRONT_DESK, AFTER_SALES, FINANCE})
 STATE_LABELS = {
     "draft": N_("Draft"),
     "pending_signature": N_("Awaiting signature"),
-    "active": N_("Active"),
+    "active": N_("In force"),
     "completed": N_("Completed"),
     "terminated": N_("Terminated"),
     "cancelled": N_("Cancelled"),
 }
 INSTALLMENT_LABELS = {
-    "due": N_("Due"),
+    "due": N_("Awaiting debit"),
     "paid": N_("Paid"),
     "failed": N_("Failed"),
     "paused": N_("Paused"),
     "waived": N_("Waived"),
     "cancelled": N_("Cancelled"),
+}
+CHANNEL_LABELS = {
+    "h5": N_("Mobile web"),
+    "mini_program": N_("Mini-program"),
+    "store": N_("In store"),
+    "admin": N_("Store staff"),
 }
 CONSENT_LABELS = {
     "contract_terms": N_("Contract terms"),
@@ -90,6 +96,7 @@ async def _detail_page(shell: Shell, ctx: Any, contract_id: uuid.UUID, *, errors
         "evidence": await contracts.get_evidence(ctx, contract_id),
         "contents": contracts.contents_text(view.contents),
         "state_labels": STATE_LABELS, "installment_labels": INSTALLMENT_LABELS, "consent_labels": CONSENT_LABELS,
+        "channel_labels": CHANNEL_LABELS,
         "penalty_pct": f"{view.penalty_rate_bp / 100:g}", "first_due_rule": rules.first_due_rule_zh(
             view.debit_day, view.cooling_off_days),
         "can_cancel": can_cancel, "errors": errors or {},

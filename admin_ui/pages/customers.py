@@ -29,6 +29,21 @@ EDIT_ROLES = frozenset({MANAGER, FRONT_DESK})
 
 SPECIES_LABELS = {"cat": N_("Cat"), "dog": N_("Dog")}
 CHANNEL_LABELS = {"sms": N_("SMS"), "mini_program": N_("Mini-program")}
+MESSAGE_STATUS_LABELS = {
+    "succeeded": N_("Sent"),
+    "pending": N_("Sending"),
+    "failed": N_("Failed"),
+    "not_submitted": N_("Not sent"),
+    "unknown": N_("Unknown"),
+    "error": N_("Not sent"),
+}
+ACTION_LABELS = {
+    "customer.created": N_("Customer added"),
+    "customer.updated": N_("Customer details updated"),
+    "customer.tags_set": N_("Tags changed"),
+    "customer.pet_added": N_("Pet added"),
+    "customer.pet_updated": N_("Pet updated"),
+}
 # The services' error details, for the catalogs (shown translated next to the field).
 SERVICE_MESSAGES = (
     N_("a resident ID number has 18 characters"),
@@ -75,7 +90,8 @@ async def _detail_page(shell: Shell, ctx: Any, customer_id: uuid.UUID, *, values
         "schedules": schedules, "messages": await customers.list_messages(ctx, customer_id),
         "history": await customers.history(ctx, customer_id),
         "species": list(SPECIES_LABELS.items()), "species_labels": SPECIES_LABELS,
-        "channel_labels": CHANNEL_LABELS, "state_labels": STATE_LABELS, "installment_labels": INSTALLMENT_LABELS,
+        "channel_labels": CHANNEL_LABELS, "message_status_labels": MESSAGE_STATUS_LABELS,
+        "action_labels": ACTION_LABELS, "state_labels": STATE_LABELS, "installment_labels": INSTALLMENT_LABELS,
         "can_edit": _can_edit(shell),
         "values": values or {}, "errors": errors or {},
     }, status_code=status_code)

@@ -38,6 +38,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "pawpay.platform.merchants.plugin",
     "pawpay.platform.settlement.plugin",
     "pawpay.platform.deposits.plugin",
+    "pawpay.platform.advances.plugin",
+    "pawpay.platform.reconciliation.plugin",
+    "pawpay.platform.reports.plugin",
 )
 
 # Hooks whose per-plugin results `pawpay plugins list` shows.

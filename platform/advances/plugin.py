@@ -1,0 +1,3 @@
+"""Registers the advances component."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registers the reconciliation component."""
+
+from __future__ import annotations

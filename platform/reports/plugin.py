@@ -1,0 +1,3 @@
+"""Registers the reports component."""
+
+from __future__ import annotations

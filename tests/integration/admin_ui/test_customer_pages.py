@@ -79,7 +79,7 @@ async def test_the_customer_page_shows_contracts_payments_messages_history(new_b
     assert "1/12" in page.text
     assert "12/12" in page.text
     assert "您已成功签约" in page.text  # the signing SMS, stored per customer
-    assert "customer.created" in page.text
+    assert "新增客户" in page.text  # the history, translated
 
 
 async def test_roles_and_other_stores(new_browser, make_staff) -> None:

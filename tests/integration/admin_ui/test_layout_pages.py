@@ -6,14 +6,46 @@ import re
 
 import pytest
 
-from pawpay.platform.identity.roles import FINANCE, FRONT_DESK, OPS_REVIEWER
+from pawpay.platform.identity.roles import AFTER_SALES, FINANCE, FRONT_DESK, OPS_FINANCE, OPS_REVIEWER
 
 pytestmark = pytest.mark.integration
+
+BANNER_ZH = "测试模式 — 测试时钟与沙箱通道，不产生真实扣款"
+BANNER_EN = "Test mode — test clock and sandbox channels, no real debits."
+
+# What each role should see, in the hook's order (NavItem.order, then path). The page modules'
+# NAV entries and their controllers' roles: Plans 10 and Catalog 20 (manager, front desk),
+# Customers 30, Signings 35 and Contracts 40 (every store role), Settlement 40 and Deposit 41
+# (manager, finance), Merchant account 800 (manager), then the frame's own pages.
+ADMIN_PAGES = [
+    "/admin", "/admin/plans", "/admin/catalog", "/admin/customers", "/admin/signings", "/admin/contracts",
+    "/admin/settlement", "/admin/deposit", "/admin/merchant", "/admin/audit", "/admin/staff", "/admin/api-keys",
+    "/admin/settings/providers", "/admin/sandbox/inbox",
+]
+MANAGER_NAV = ADMIN_PAGES
+FRONT_DESK_NAV = ["/admin", "/admin/plans", "/admin/catalog", "/admin/customers", "/admin/signings",
+                  "/admin/contracts", "/admin/sandbox/inbox"]
+AFTER_SALES_NAV = ["/admin", "/admin/customers", "/admin/signings", "/admin/contracts", "/admin/sandbox/inbox"]
+FINANCE_NAV = ["/admin", "/admin/customers", "/admin/signings", "/admin/contracts", "/admin/settlement",
+               "/admin/deposit", "/admin/audit", "/admin/sandbox/inbox"]
+# Operators: Applications 5, Stores 10, Alerts 15, Providers 20, Calendar 30, Settlement 40, then
+# the audit log; the operators page only for the administrator role.
+OPS_PAGES = ["/ops", "/ops/applications", "/ops/stores", "/ops/alerts", "/ops/providers", "/ops/calendar",
+             "/ops/settlement", "/ops/audit", "/ops/operators"]
+OPS_ADMIN_NAV = OPS_PAGES
+OPS_OTHER_NAV = OPS_PAGES[:-1]
 
 
 def nav_paths(html: str) -> list[str]:
     nav = html.split('<nav id="main-nav"', 1)[1].split("</nav>", 1)[0]
     return re.findall(r'<a href="([^"]+)"', nav)
+
+
+async def assert_nav_matches_access(browser, shown: list[str], every: list[str]) -> None:
+    """Every page in the role's navigation opens (200); every page left out of it is refused (403)."""
+    for path in every:
+        status = (await browser.get(path)).status_code
+        assert status == (200 if path in shown else 403), (path, status)
 
 
 async def test_manager_dashboard_shows_store_roles_nav_and_test_banner(browser, store_a) -> None:
@@ -23,11 +55,9 @@ async def test_manager_dashboard_shows_store_roles_nav_and_test_banner(browser, 
     assert page.headers["cache-control"] == "no-store"
     assert f'<a class="brand" href="/admin">{store_a.name}</a>' in page.text
     assert "店长" in page.text  # the role, translated
-    assert "测试模式" in page.text  # seeded stores are in test mode
-    assert nav_paths(page.text) == [
-        "/admin", "/admin/audit", "/admin/staff", "/admin/api-keys", "/admin/settings/providers",
-        "/admin/sandbox/inbox",
-    ]
+    assert BANNER_ZH in page.text  # seeded stores are in test mode
+    assert nav_paths(page.text) == MANAGER_NAV
+    await assert_nav_matches_access(browser, MANAGER_NAV, ADMIN_PAGES)
     assert 'aria-current="page">概览' in page.text
     assert 'name="_csrf" value="' in page.text  # the sign-out form
 
@@ -37,9 +67,10 @@ async def test_front_desk_sees_only_what_the_role_allows(new_browser, store_a, m
     await browser.sign_in(await make_staff(store_a.tenant_id, FRONT_DESK))
     page = await browser.get("/admin")
     assert page.status_code == 200
-    assert nav_paths(page.text) == ["/admin", "/admin/sandbox/inbox"]
+    assert nav_paths(page.text) == FRONT_DESK_NAV
     assert "前台/销售" in page.text
-    for path in ("/admin/audit", "/admin/staff", "/admin/api-keys"):
+    await assert_nav_matches_access(browser, FRONT_DESK_NAV, ADMIN_PAGES)
+    for path in ("/admin/audit", "/admin/staff", "/admin/api-keys", "/admin/settlement", "/admin/merchant"):
         denied = await browser.get(path)
         assert denied.status_code == 403, path
         assert "您无权访问此页面" in denied.text
@@ -51,9 +82,18 @@ async def test_finance_sees_the_audit_log_but_not_staff(new_browser, store_a, ma
     browser = await new_browser()
     await browser.sign_in(await make_staff(store_a.tenant_id, FINANCE))
     page = await browser.get("/admin")
-    assert nav_paths(page.text) == ["/admin", "/admin/audit", "/admin/sandbox/inbox"]
+    assert nav_paths(page.text) == FINANCE_NAV
     assert (await browser.get("/admin/audit")).status_code == 200
     assert (await browser.get("/admin/staff")).status_code == 403
+    await assert_nav_matches_access(browser, FINANCE_NAV, ADMIN_PAGES)
+
+
+async def test_after_sales_sees_customers_and_contracts_only(new_browser, store_a, make_staff) -> None:
+    browser = await new_browser()
+    await browser.sign_in(await make_staff(store_a.tenant_id, AFTER_SALES))
+    page = await browser.get("/admin")
+    assert nav_paths(page.text) == AFTER_SALES_NAV
+    await assert_nav_matches_access(browser, AFTER_SALES_NAV, ADMIN_PAGES)
 
 
 async def test_areas_are_separate(new_browser, store_a, operator) -> None:
@@ -67,17 +107,27 @@ async def test_areas_are_separate(new_browser, store_a, operator) -> None:
     assert (await ops.get("/admin")).status_code == 403
     assert (await ops.get("/admin/staff")).status_code == 403
     page = await ops.get("/ops")
-    assert nav_paths(page.text) == ["/ops", "/ops/stores", "/ops/providers", "/ops/audit", "/ops/operators"]
+    assert nav_paths(page.text) == OPS_ADMIN_NAV
     assert "测试模式" not in page.text
+    await assert_nav_matches_access(ops, OPS_ADMIN_NAV, OPS_PAGES)
 
 
 async def test_operator_without_admin_role_has_no_operator_page(new_browser, make_operator) -> None:
     browser = await new_browser()
     await browser.sign_in(await make_operator(OPS_REVIEWER))
     page = await browser.get("/ops")
-    assert nav_paths(page.text) == ["/ops", "/ops/stores", "/ops/providers", "/ops/audit"]
+    assert nav_paths(page.text) == OPS_OTHER_NAV
     assert "审核员" in page.text
     assert (await browser.get("/ops/operators")).status_code == 403
+    await assert_nav_matches_access(browser, OPS_OTHER_NAV, OPS_PAGES)
+
+
+async def test_platform_finance_sees_the_same_pages_as_a_reviewer(new_browser, make_operator) -> None:
+    browser = await new_browser()
+    await browser.sign_in(await make_operator(OPS_FINANCE))
+    page = await browser.get("/ops")
+    assert nav_paths(page.text) == OPS_OTHER_NAV
+    await assert_nav_matches_access(browser, OPS_OTHER_NAV, OPS_PAGES)
 
 
 async def test_api_keys_cannot_use_pages(browser, store_a) -> None:
@@ -99,7 +149,7 @@ async def test_english_switch_translates_the_frame(browser, store_a) -> None:
     assert '<html lang="en">' in page.text
     assert "<h1>Audit log</h1>" in page.text
     assert "Store manager" in page.text
-    assert "Test mode:" in page.text
+    assert BANNER_EN in page.text
     assert "审计日志" not in page.text
     assert 'href="/locale?lang=zh_CN&amp;next=/admin/audit"' in page.text
 
@@ -122,6 +172,9 @@ async def test_nav_contributions_come_from_the_hook(pawpay_app) -> None:
     admin = {item.path: item for item in pm.admin_nav("admin")}
     assert admin["/admin/staff"].roles == frozenset({"manager"})
     assert {"/admin", "/admin/audit", "/admin/api-keys"} <= set(admin)
+    assert admin["/admin/merchant"].roles == frozenset({"manager"})
+    assert admin["/admin/settlement"].roles == admin["/admin/deposit"].roles == frozenset({"manager", "finance"})
+    assert admin["/admin/plans"].roles == admin["/admin/catalog"].roles == frozenset({"manager", "front_desk"})
     assert {item.path for item in pm.admin_nav("ops")} >= {"/ops", "/ops/stores", "/ops/audit", "/ops/operators"}
 
 

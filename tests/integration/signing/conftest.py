@@ -23,9 +23,11 @@ _serial = itertools.count(1)
 _phones = itertools.count(1)
 
 
-def make_id(*, born: date = date(1990, 1, 1), score: int = 700) -> str:
-    """A valid resident ID whose sequence code is the sandbox credit score (550+ pass, 500-549
-    conditional, 350-499 fail)."""
+def make_id(*, born: date | None = None, score: int = 700) -> str:
+    """A valid resident ID (a fresh birth date each time, so that tests never share a person) whose
+    sequence code is the sandbox credit score (550+ pass, 500-549 conditional, 350-499 fail)."""
+    n = uuid.uuid4().int
+    born = born or date(1960 + n % 40, 1 + (n >> 8) % 12, 1 + (n >> 16) % 28)
     body = f"110101{born:%Y%m%d}{score:03d}"
     return body + ric.calc_check_digit(body + "0")
 

@@ -20,10 +20,12 @@ async def test_willing_customer_signs(pawpay_database: object) -> None:
     s = await signing_store()
     walk = await walk_to_risk(s)
     view = await signing.run_risk(s.ctx, walk.session, walk.view.id)
-    assert view.risk_outcome == "approve" and view.next_step == "contract"
+    assert view.risk_outcome == "approve"
+    assert view.next_step == "contract"
     contract = await sign_and_debit(s, walk)
     assert contract.state == "active"
     evidence = await contracts.get_evidence(s.ctx, contract.id)
-    assert evidence is not None and evidence.consents["face_data"] is True
+    assert evidence is not None
+    assert evidence.consents["face_data"] is True
     again = await signing.finish_debit(s.ctx, walk.session, walk.view.id)
     assert again.id == contract.id

@@ -24,6 +24,7 @@ is logged and stored, it never undoes the signing. See :mod:`.rules` for the fir
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import logging
 import re
@@ -410,15 +411,21 @@ async def activate(
     return view
 
 
-def _broadcast_signed(ctx: TenantContext, view: ContractView) -> None:
+async def _broadcast_signed(ctx: TenantContext, view: ContractView) -> None:
     # NOTE: the plugin manager is private to the platform (import-linter); there is no public
     # broadcast helper yet, so it is looked up at call time (see docs/contracts.md, "open points").
     manager = importlib.import_module("pawpay.platform.hooks._manager").get_plugin_manager()
     assert view.first_due_on is not None
-    manager.hook.pawpay_contract_signed(tenant_id=str(ctx.tenant_id), contract=ContractSigned(
+    results = manager.hook.pawpay_contract_signed(tenant_id=str(ctx.tenant_id), contract=ContractSigned(
         contract_id=str(view.id), contract_no=view.contract_no, customer_ref=str(view.customer_id),
         total_fen=view.total_fen, periods=view.periods, monthly_amount_fen=view.monthly_amount_fen,
         first_due_on=view.first_due_on, terms_version=view.terms_version))
+    for result in results or ():
+        if inspect.isawaitable(result):
+            try:
+                await result
+            except Exception:
+                log.exception("a pawpay_contract_signed listener failed", extra={"contract_id": str(view.id)})
 
 
 def signing_message_text(store_name: str, view: ContractView) -> str:

@@ -36,6 +36,29 @@ class _Listener:
         self.calls.append((tenant_id, contract))
 
 
+class _AsyncListener:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    @hookimpl
+    async def pawpay_contract_signed(self, contract: ContractSigned) -> None:
+        self.seen.append(contract.contract_no)
+        raise RuntimeError("a failing listener never undoes the signing")
+
+
+async def test_an_async_listener_is_awaited_and_its_failure_is_contained() -> None:
+    pm = get_plugin_manager()
+    found = _AsyncListener()
+    pm.register(found)
+    try:
+        s = await setup()
+        active = await signed(s)
+    finally:
+        pm.unregister(found)
+    assert found.seen == [active.contract_no]
+    assert (await contracts.get_contract(s.ctx, active.id)).state == "active"
+
+
 @pytest.fixture
 def listener() -> Any:
     pm = get_plugin_manager()

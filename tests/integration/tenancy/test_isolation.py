@@ -1,11 +1,13 @@
 """Tenant isolation proved table by table, for every table the catalog lists (ARCHITECTURE §3).
 
-Store A gets at least one row in every tenant table (through the services where they exist,
-otherwise by a generic insert as the owner). Then, inside ``tenant_scope(store_b)``, through the
+Store A (a store of its own, so that the rows made here never show up in other tests' view of
+the session's shared stores) gets at least one row in every tenant table: through the domain
+services where they exist (the store worlds of ``worlds.py``), otherwise by a generic insert as the
+owner. Store B is the session's second store. Then, inside ``tenant_scope(store_b)``, through the
 piccolo ORM *and* raw SQL: SELECT sees none of A's rows, UPDATE and DELETE touch none, and an
 INSERT carrying A's ``tenant_id`` is refused by the policy's WITH CHECK. A table added later is
-covered without touching this file; if the generic insert cannot build a row for it, add a
-factory to ``ROW_FACTORIES``.
+covered without touching this file; if the generic insert cannot build a row for it, make the
+domain's store world (``worlds.py``) create one and map the table in ``worlds.TABLE_WORLDS``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from pawpay.platform.identity import services as identity
 from pawpay.platform.identity.roles import FRONT_DESK, MANAGER
 from pawpay.platform.tenancy import anonymous_scope, platform_scope, tenant_scope
 from pawpay.platform.tenancy.context import TenantContext
-from pawpay.platform.testing.plugin import PASSWORD
+from pawpay.platform.testing.plugin import PASSWORD, create_store
+from tests.integration.tenancy.worlds import TABLE_WORLDS
 
 pytestmark = pytest.mark.integration
 
@@ -135,12 +138,14 @@ async def _ledger_rows(store: Any) -> None:
                             postings=[("store_funds_held", 100), ("contract_sales", -100)])
 
 
-# Tables whose rows the generic insert cannot build (check constraints, JSON shapes...):
-# name -> async factory(store) that creates at least one row for the store.
-ROW_FACTORIES: dict[str, Callable[[Any], Awaitable[None]]] = {
+# Tables whose rows the generic insert cannot build (check constraints, foreign keys, JSON shapes...)
+# or should not (a service exists): name -> async factory(store) that creates at least one row for
+# the store. The domains' store worlds are cached per store: one call fills all of a domain's tables.
+ROW_FACTORIES: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "ledger_account": _ledger_rows,
     "journal_entry": _ledger_rows,
     "ledger_posting": _ledger_rows,
+    **TABLE_WORLDS,
 }
 
 
@@ -229,7 +234,8 @@ class World:
 
 
 @pytest.fixture(scope="module")
-async def world(pawpay_database: Any, store_a: Any, store_b: Any) -> AsyncIterator[World]:
+async def world(pawpay_database: Any, store_b: Any) -> AsyncIterator[World]:
+    store_a = await create_store(f"iso-{uuid.uuid4().hex[:6]}", "Isolation A 宠物店")
     owner = await asyncpg.connect(pawpay_database.owner_dsn)
     try:
         # The owner is the test server's superuser; should it ever not be, let it see everything.
@@ -247,9 +253,17 @@ async def world(pawpay_database: Any, store_a: Any, store_b: Any) -> AsyncIterat
                 continue
             row = await owner.fetchrow(f'SELECT * FROM "{name}" WHERE tenant_id = $1 LIMIT 1', store_a.tenant_id)
             if row is None and name in ROW_FACTORIES:
-                await ROW_FACTORIES[name](store_a)
+                factory = ROW_FACTORIES[name]
+                try:
+                    await factory(store_a)
+                except Exception as exc:
+                    errors[name] = f"{getattr(factory, '__name__', factory)} failed: {type(exc).__name__}: {exc}"
+                    continue
                 row = await owner.fetchrow(f'SELECT * FROM "{name}" WHERE tenant_id = $1 LIMIT 1',
                                            store_a.tenant_id)
+                if row is None:  # no silent fallback to the generic insert: the world is wrong
+                    errors[name] = f"{getattr(factory, '__name__', factory)} made no row in {name}"
+                    continue
             if row is None:
                 try:
                     row = await _generic_insert(owner, catalog, name, store_a.tenant_id)
@@ -286,7 +300,8 @@ def _copy_for_insert(world: World, table: str) -> dict[str, Any]:
 
 async def test_every_tenant_table_has_a_row_of_store_a(world: World) -> None:
     assert not world.seed_errors, (
-        "could not create a row of store A in these tenant tables; add a factory to ROW_FACTORIES:\n"
+        "could not create a row of store A in these tenant tables; make the domain's store world "
+        "(tests/integration/tenancy/worlds.py) create one and map the table in TABLE_WORLDS:\n"
         + "\n".join(f"  {t}: {e}" for t, e in world.seed_errors.items())
     )
     assert set(tenant_tables(world)) >= {"account", "api_key", "web_session", "audit_entry"}

@@ -1,0 +1,330 @@
+"""Store worlds: realistic rows of one store in every domain's tables, made through the domain
+services (the way the product makes them), for the isolation tests.
+
+One factory per domain, cached per store (a second call returns the first world): ``await
+catalog_world(store)`` etc. ``TABLE_WORLDS`` maps every tenant table a world fills to its
+factory; the table-by-table isolation test uses it, the route isolation test takes the ids.
+
+Use a store of its own (``create_store()``): the worlds give it a merchant profile, terms,
+providers, contracts, settlement batches... which the session's shared stores should not carry.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+from stdnum.cn import ric
+
+from pawpay.platform.clock import FrozenClock, set_clock
+from pawpay.platform.identity.roles import MANAGER
+from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+
+T = TypeVar("T")
+
+OPS = PlatformContext(actor_label="isolation fixture")
+_serial = itertools.count(1)
+_cache: dict[tuple[str, uuid.UUID], Any] = {}
+
+
+def store_ctx(store: Any) -> TenantContext:
+    return TenantContext(tenant_id=store.tenant_id, actor_id=store.manager_id, roles=frozenset({MANAGER}),
+                         actor_label=store.manager_email)
+
+
+def _cached(name: str) -> Callable[[Callable[[Any], Awaitable[T]]], Callable[[Any], Awaitable[T]]]:
+    def wrap(build: Callable[[Any], Awaitable[T]]) -> Callable[[Any], Awaitable[T]]:
+        async def world(store: Any) -> T:
+            key = (name, store.tenant_id)
+            if key not in _cache:
+                _cache[key] = await build(store)
+            return _cache[key]  # type: ignore[no-any-return]
+
+        world.__name__ = world.__qualname__ = f"{name}_world"
+        world.__doc__ = build.__doc__
+        return world
+
+    return wrap
+
+
+def resident_id(born: date = date(1990, 3, 7), sequence: int | None = None) -> str:
+    """A valid resident ID (Beijing Dongcheng). For the sandbox credit bureau the sequence code is the
+    score (550 and above pass)."""
+    body = f"110101{born:%Y%m%d}{(sequence if sequence is not None else 700 + next(_serial) % 200):03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def a_phone() -> str:
+    return f"139{uuid.uuid4().int % 100_000_000:08d}"
+
+
+# --- merchants: terms, profile, an expiry reminder ------------------------------------------------
+
+@dataclass
+class MerchantsWorld:
+    terms: Any
+    profile: Any
+    reminders: int
+
+
+@_cached("merchants")
+async def merchants_world(store: Any) -> MerchantsWorld:
+    """Terms (a new version), the merchant profile, and the 1-day expiry reminder of its certificate
+    (the daily reminder job, run at a moment only this store's certificate is due)."""
+    from pawpay.platform.merchants import services as merchants
+    from pawpay.platform.onboarding.testing import a_uscc
+
+    terms = await merchants.set_terms(OPS, store.tenant_id, merchants.default_terms(), reason="isolation fixture")
+    # A far, store-specific expiry: run "the day before" it, no other store's document is due.
+    expires = date(2060, 1, 1) + timedelta(days=uuid.UUID(str(store.tenant_id)).int % 3000)
+    profile = await merchants.create_profile(OPS, store.tenant_id, merchants.StoreProfileInput(
+        legal_name=f"{store.name}有限公司", uscc=a_uscc(), legal_rep_name="张三",
+        legal_rep_id_number=resident_id(date(1980, 5, 1)), contact_name="李四", contact_phone="13812345678",
+        contact_email=f"owner@{store.slug}.test", region="北京市朝阳区", address="建国路 1 号",
+        opened_on=date(2025, 1, 1), certificate_number="京动防 2025-001", certificate_expires_on=expires))
+    day_before = datetime(expires.year, expires.month, expires.day, 4, tzinfo=UTC) - timedelta(days=1)
+    sent = await merchants.send_expiry_reminders(day_before)
+    assert sent >= 1
+    return MerchantsWorld(terms, profile, sent)
+
+
+# --- providers: the sandbox payment rail ----------------------------------------------------------
+
+@_cached("providers")
+async def providers_world(store: Any) -> None:
+    """The store's payments provider: the sandbox rail (debits, held funds, releases)."""
+    from pawpay.platform.providers.services import set_store_provider
+
+    await set_store_provider(store_ctx(store), "payments", "sandbox", {
+        "merchant_id": f"m_{store.slug}"[:32], "webhook_secret": "whsec-isolation-" + uuid.uuid4().hex})
+
+
+# --- catalog and plans ----------------------------------------------------------------------------
+
+@dataclass
+class CatalogWorld:
+    sku: Any
+    service: Any
+
+
+@_cached("catalog")
+async def catalog_world(store: Any) -> CatalogWorld:
+    from pawpay.tenants.catalog import services as catalog
+
+    ctx = store_ctx(store)
+    sku = await catalog.create_sku(ctx, catalog.SkuInput(code=f"F{uuid.uuid4().hex[:6]}", name="幼猫粮",
+                                                         kind="food", unit="袋", specification="1.5kg"))
+    service = await catalog.create_service(ctx, catalog.ServiceInput(code=f"S{uuid.uuid4().hex[:6]}",
+                                                                     name="驱虫", kind="deworming"))
+    return CatalogWorld(sku, service)
+
+
+@dataclass
+class PlansWorld:
+    plan: Any
+    stage_boundaries: Any
+
+
+@_cached("plans")
+async def plans_world(store: Any) -> PlansWorld:
+    """A cat plan with a SKU and a service (plan, plan_version), and the store's stage settings."""
+    from pawpay.tenants.plans import services as plans
+
+    ctx = store_ctx(store)
+    items = await catalog_world(store)
+    plan = await plans.create_plan(ctx, plans.PlanInput(
+        name="幼猫月付套餐", species="cat", stage="kitten", periods=12, monthly_amount_fen=29_800,
+        contents=[plans.ContentInput(item_type="sku", item_id=items.sku.id, quantity=2),
+                  plans.ContentInput(item_type="service", item_id=items.service.id, quantity=1)],
+        gift_text="价值100元新手礼包", debit_days=(5, 10, 15)), confirm_amount_warning=True)
+    boundaries = await plans.set_stage_boundaries(ctx, 4, 12)
+    return PlansWorld(plan, boundaries)
+
+
+# --- customers, contracts ---------------------------------------------------------------------------
+
+@dataclass
+class CustomersWorld:
+    customer: Any
+    pet: Any
+    message: Any
+
+
+@_cached("customers")
+async def customers_world(store: Any) -> CustomersWorld:
+    from pawpay.platform.hooks import ProviderResult, ProviderStatus
+    from pawpay.tenants.customers import services as customers
+
+    ctx = store_ctx(store)
+    customer = await customers.upsert_customer(ctx, name="张三", phone=a_phone(), id_number=resident_id(),
+                                               region="上海市", address="浦东新区1号", wechat_openid="")
+    pet = await customers.add_pet(ctx, customer.id, name="咪咪", species="cat", breed="英短",
+                                  birthday=date(2026, 3, 1), adoption_date=date(2026, 6, 1))
+    message = await customers.record_message(
+        ctx, customer.id, "sms", "welcome", "欢迎来到本店",
+        ProviderResult(status=ProviderStatus.SUCCEEDED, provider_reference=f"sms-{uuid.uuid4().hex[:8]}"))
+    return CustomersWorld(customer, pet, message)
+
+
+@dataclass
+class ContractsWorld:
+    contract: Any
+    installments: list[Any]
+    evidence: Any
+
+
+@_cached("contracts")
+async def contracts_world(store: Any) -> ContractsWorld:
+    """An active contract (draft, documents presented, signed with evidence) and its schedule."""
+    from pawpay.tenants.contracts import services as contracts
+
+    ctx = store_ctx(store)
+    await providers_world(store)
+    plan = (await plans_world(store)).plan
+    people = await customers_world(store)
+    draft = await contracts.create_draft(ctx, customer_id=people.customer.id, pet_id=people.pet.id, plan_id=plan.id,
+                                         plan_version=plan.version, debit_day=10, channel="h5",
+                                         started_by="customer")
+    await contracts.mark_pending_signature(ctx, draft.id)
+    contract = await contracts.activate(ctx, draft.id, evidence=contracts.EvidenceInput(
+        ip="203.0.113.7", user_agent="Mozilla/5.0 (iPhone)", device="iPhone 15", identity_reference="idv_123",
+        esign_reference="esign_456", face_check_reference="face_789", payment_agreement_reference="agr_1",
+        consents={"contract_terms": True, "debit_authorisation": True, "face_data": True}))
+    schedule = await contracts.installments(ctx, contract.id)
+    evidence = await contracts.get_evidence(ctx, contract.id)
+    assert schedule
+    assert evidence is not None
+    return ContractsWorld(contract, schedule, evidence)
+
+
+# --- signing: phone code, session, the steps up to the risk decision ------------------------------
+
+@dataclass
+class SigningWorld:
+    session: Any
+    signing: Any
+
+
+@_cached("signing")
+async def signing_world(store: Any) -> SigningWorld:
+    """A customer signs in with a phone code (signing_otp, signing_session) and walks the steps to
+    the risk decision (signing, risk_decision), against the sandbox identity and credit providers."""
+    from pawpay.platform.providers.services import provider_for
+    from pawpay.tenants.signing import services as signing
+
+    ctx = store_ctx(store)
+    plan = (await plans_world(store)).plan
+    phone = a_phone()
+    await signing.request_code(ctx, phone, ip="203.0.113.9")
+    notifications, nctx = await provider_for(ctx, "notifications")
+    sent = [m for m in notifications.inbox(nctx, recipient=phone) if m.template == signing.SMS_CODE_TEMPLATE]
+    code = str(max(sent, key=lambda m: m.sent_at).params["code"])
+    _token, session = await signing.verify_code(ctx, phone, code, ip="203.0.113.9")
+    view = await signing.start_signing(ctx, session, plan.id)
+    view = await signing.submit_plan(ctx, session, view.id, plan_id=plan.id, debit_day=10)
+    view = await signing.submit_pet(ctx, session, view.id, name="咪咪", species="cat", breed="英短",
+                                    birthday=date(2026, 3, 1), adoption_date=None)
+    view = await signing.submit_details(ctx, session, view.id, name="王小明", id_number=resident_id(sequence=700),
+                                        address="上海市浦东新区1号", occupation="employed", income="stable",
+                                        residence="owned")
+    view = await signing.start_identity(ctx, session, view.id, face_consent=True)
+    identity, ictx = await provider_for(ctx, "identity")
+    identity.complete_face_check(ictx, view.action_urls["face"].rstrip("/").rsplit("/", 1)[-1])
+    view = await signing.finish_identity(ctx, session, view.id)
+    view = await signing.run_risk(ctx, session, view.id)
+    assert await signing.decisions(ctx, view.id)
+    return SigningWorld(session, view)
+
+
+# --- settlement and deposits ------------------------------------------------------------------------
+
+COLLECTED_AT = datetime(2026, 9, 11, 4, tzinfo=UTC)  # Friday 12:00 in Beijing
+RELEASE_DAY = date(2026, 9, 14)  # T+1: the Monday
+
+
+@dataclass
+class SettlementWorld:
+    item: Any
+    refund: Any
+    batch: Any
+
+
+@_cached("settlement")
+async def settlement_world(store: Any) -> SettlementWorld:
+    """The contract's first installment debited at the sandbox with funds held (settlement_item),
+    partly refunded (settlement_refund), released by the T+1 batch (settlement_batch, its line)."""
+    from pawpay.platform.hooks import ChargeRequest, ProviderStatus
+    from pawpay.platform.providers.services import provider_for
+    from pawpay.platform.settlement import services as settlement
+
+    ctx = store_ctx(store)
+    contract = (await contracts_world(store)).contract
+    await deposits_world(store)  # a deposit target: the batch withholds towards it
+    amount, fee = contract.monthly_amount_fen, 600
+    attempt = f"att-{uuid.uuid4().hex[:12]}"
+    previous = set_clock(FrozenClock(COLLECTED_AT))
+    try:
+        payments, pctx = await provider_for(ctx, "payments")
+        charged = await payments.charge(pctx, ChargeRequest(
+            attempt_id=attempt, payment_id=f"pay-{attempt}", agreement_id=f"agr-{attempt}", amount_fen=amount,
+            description="installment 1", hold_funds=True, platform_fee_fen=fee))
+        assert charged.status is ProviderStatus.SUCCEEDED, charged
+        item = await settlement.record_collection(
+            ctx, attempt_id=attempt, contract_ref=contract.contract_no, amount_fen=amount, fee_fen=fee,
+            collected_at=COLLECTED_AT, settlement_days=1, provider_name="sandbox")
+        refund = await settlement.record_refund(ctx, refund_id=f"rf-{attempt}", attempt_id=attempt, amount_fen=1_000,
+                                                refunded_at=COLLECTED_AT + timedelta(hours=1))
+    finally:
+        set_clock(previous)
+    batch = await settlement.run_settlement_batch(ctx, RELEASE_DAY)
+    assert batch.item_count == 1, batch
+    return SettlementWorld(item, refund, batch)
+
+
+@dataclass
+class DepositsWorld:
+    deposit: Any
+
+
+@_cached("deposits")
+async def deposits_world(store: Any) -> DepositsWorld:
+    """The store's deposit target from its monthly fulfilment (deposit_account, deposit_event)."""
+    from pawpay.platform.deposits import services as deposits
+
+    view = await deposits.set_monthly_fulfilment(store_ctx(store), 29_800, reason="isolation fixture: C-1 signed")
+    return DepositsWorld(view)
+
+
+# Every tenant table a world fills, and the world that fills it.
+TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
+    "merchant_terms": merchants_world,
+    "merchant_profile": merchants_world,
+    "merchant_reminder": merchants_world,
+    "tenant_provider": providers_world,
+    "catalog_sku": catalog_world,
+    "catalog_service": catalog_world,
+    "plan": plans_world,
+    "plan_version": plans_world,
+    "plan_settings": plans_world,
+    "customer": customers_world,
+    "pet": customers_world,
+    "customer_message": customers_world,
+    "contract": contracts_world,
+    "installment": contracts_world,
+    "contract_evidence": contracts_world,
+    "signing_otp": signing_world,
+    "signing_session": signing_world,
+    "signing": signing_world,
+    "risk_decision": signing_world,
+    "settlement_item": settlement_world,
+    "settlement_refund": settlement_world,
+    "settlement_batch": settlement_world,
+    "settlement_line": settlement_world,
+    "settlement_schedule": settlement_world,
+    "deposit_account": deposits_world,
+    "deposit_event": deposits_world,
+}

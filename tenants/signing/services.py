@@ -1067,19 +1067,22 @@ async def finish_debit(  # noqa: PLR0915 - one transaction, read top to bottom
         raise ProviderPending("the debit authorisation is not finished yet; finish it and come back")
     if info.state is not AgreementState.ACTIVE:
         raise ProviderFailed("the debit authorisation was not completed; start it again", state=info.state.value)
+    # A provider that reports who signed the agreement (the blind index of their ID number,
+    # ``signing-id-number``) lets the payer be matched with the signer; none of today's does.
     payer_hash = info.raw.get("payer_id_number_hash") if isinstance(info.raw, Mapping) else None
+    payer_mismatch = bool(payer_hash) and payer_hash != row["id_index"]
     new_refs = {**refs, "agreement": info.provider_reference or agreement_id,
                 "payer": info.payer_reference or ""}
     dp_status = ""
     amount = int(row["down_payment_fen"] or 0)
-    if amount > 0 and row["down_payment_status"] != "succeeded" and not payer_hash:
+    if amount > 0 and row["down_payment_status"] != "succeeded" and not payer_mismatch:
         dp_status, new_refs = await _charge_down_payment(ctx, signing_id, new_refs, amount, agreement_id)
     async with tenant_scope(ctx):
         row = await _row(ctx, signing_id, lock=True, phone_idx=session.phone_index)
         if row["state"] == rules.COMPLETED and row["contract_id"] is not None:
             return await contracts.get_contract(ctx, row["contract_id"])
         rules.check_step(rules.DEBIT, _json(row["steps"], {}), row["state"])
-        if payer_hash and payer_hash != row["id_index"]:
+        if payer_mismatch:
             await _update(ctx, signing_id, {Signing.refs: new_refs})
             await _decline(ctx, row, ["ID_MISMATCH_PAYER"], inputs={"payer": info.payer_reference})
             await contracts.abandon(ctx, row["contract_id"], reason="payer is not the signer")

@@ -141,7 +141,7 @@ def clean_text(value: str | None, *, field: str, max_length: int, required: bool
 
 
 def choice(value: str | None, options: Sequence[str], *, field: str) -> str:
-    if value not in options:
+    if value is None or value not in options:
         raise InvalidInput("choose one of the options", field=field, allowed=list(options))
     return value
 

@@ -597,7 +597,7 @@ async def start_identity(ctx: TenantContext, session: SessionView, signing_id: u
         answers = dict(_json(row["answers"], {}))
         consents = dict(answers.get("consents", {}))
         consents["face_data"] = True
-        consents["face_data_at"] = utcnow().isoformat()  # type: ignore[assignment]
+        consents["face_data_at"] = utcnow().isoformat()
         answers["consents"] = consents
         attempts = int(refs.get("real_name_failures", 0))
         if real.status is ProviderStatus.FAILED:
@@ -1126,7 +1126,7 @@ async def finish_debit(  # noqa: PLR0915 - one transaction, read top to bottom
 async def list_signings(ctx: TenantContext, *, state: str | None = None, limit: int = 50, offset: int = 0
                         ) -> tuple[list[SigningView], int]:
     """The store's signings, newest activity first (``state`` filters)."""
-    where = Signing.tenant_id == ctx.tenant_id
+    where: Any = Signing.tenant_id == ctx.tenant_id
     if state:
         if state not in rules.STATES:
             raise InvalidInput("unknown state", field="state", allowed=list(rules.STATES))

@@ -56,6 +56,8 @@ SERVICE_MESSAGES = (
     N_("the pet's birthday is after its adoption date"),
     N_("the pet needs a name"),
     N_("this customer is being created by another request; try again"),
+    N_("a tag has at most 32 characters"),
+    N_("at most 20 tags"),
 )
 
 
@@ -157,6 +159,21 @@ class CustomerPages(Controller):
             return await _detail_page(shell, ctx, customer_id, values=values, errors=field_errors(exc),
                                       status_code=422)
         return redirect(f"{PAGE}/{customer_id}", flash(N_("Added pet %(name)s."), name=pet.name))
+
+    @post("/{customer_id:uuid}/tags", name="customers:tags", opt={"roles": set(EDIT_ROLES)}, status_code=303)
+    async def set_tags(self, request: Request[Any, Any, Any], ctx: TenantCtx, customer_id: FromPath[uuid.UUID]
+                       ) -> Template | Redirect:
+        shell = await Shell.load(request, ADMIN)
+        form = await Form.read(request)
+        tags = [t for t in form.text("tags").replace("，", ",").split(",") if t.strip()]
+        try:
+            await customers.set_tags(ctx, customer_id, tags)
+        except PawPayError as exc:
+            if not is_form_error(exc):
+                raise
+            return await _detail_page(shell, ctx, customer_id, values={"tags": form.text("tags")},
+                                      errors=field_errors(exc), status_code=422)
+        return redirect(f"{PAGE}/{customer_id}", flash(N_("Tags saved.")))
 
 
 ROUTES: list[Any] = [CustomerPages]

@@ -46,6 +46,9 @@ async def test_add_a_customer_and_a_pet(new_browser) -> None:
                                  csrf_from=location)
     assert added.status_code == 303
     assert "豆豆" in (await browser.get(location)).text
+    tagged = await browser.submit(f"{location}/tags", {"tags": "老客户, 猫奴"}, csrf_from=location)
+    assert tagged.status_code == 303
+    assert "王**" in (await browser.get("/admin/customers?tag=猫奴")).text
 
 
 async def test_bad_input_shows_zh_errors_on_the_field(new_browser) -> None:

@@ -1,1 +1,2 @@
-"""Advances (垫资): part of a contract's value paid early to the store by a licensed financing partner, repaid from the contract's later collections."""
+"""Advances (垫资): part of a contract's value paid early to the store by a licensed financing
+partner, repaid from the contract's later collections."""

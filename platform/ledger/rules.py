@@ -44,6 +44,17 @@ CHART: dict[str, AccountDefinition] = {
     "refunds": AccountDefinition(AccountKind.EXPENSE, False, "refunded to customers"),
     "advance_outstanding": AccountDefinition(AccountKind.LIABILITY, False, "owed to the financing partner"),
     "contract_sales": AccountDefinition(AccountKind.INCOME, False, "contracted amounts (other side of receivables)"),
+    # Advances (垫资): the partner pays the store directly (outside the held funds); the store owes
+    # principal + fee (advance_outstanding) until the contract's collections repay it by split.
+    "advance_received": AccountDefinition(AccountKind.ASSET, False, "advances paid to the store by the partner"),
+    "advance_fee": AccountDefinition(AccountKind.EXPENSE, False, "the financing partner's fee on advances"),
+    # A defaulted advance's remainder moves out of advance_outstanding to whoever bears it.
+    "advance_owed_by_store": AccountDefinition(
+        AccountKind.LIABILITY, False, "defaulted advances the store repays the partner itself"),
+    "advance_default_platform": AccountDefinition(
+        AccountKind.INCOME, False, "defaulted advances the platform's guarantee pays"),
+    "advance_default_partner": AccountDefinition(
+        AccountKind.INCOME, False, "defaulted advances the partner writes off"),
 }
 # Per-contract accounts: the code is "<prefix><contract reference>".
 PREFIXED_CHART: dict[str, AccountDefinition] = {

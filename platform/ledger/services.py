@@ -23,7 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pawpay.platform.audit.services import record
@@ -32,8 +32,8 @@ from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.ledger.errors import AlreadyReversed, IdempotencyMismatch, InsufficientBalance
 from pawpay.platform.ledger.rules import definition, normal_balance, reversed_postings, validate_postings
 from pawpay.platform.ledger.tables import JournalEntry, LedgerAccount, LedgerPosting
-from pawpay.platform.tenancy.context import TenantContext
-from pawpay.platform.tenancy.scope import tenant_scope
+from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
 
 MAX_KEY_LENGTH = 255
 
@@ -336,3 +336,55 @@ async def entries(
         )
         postings = await _postings(ctx, [r["id"] for r in rows])
     return [_view(r, postings.get(r["id"], [])) for r in rows], int(total_rows[0]["n"])
+
+
+# --- reports (operators) -------------------------------------------------------------------------
+
+BUCKETS = ("day", "week", "month")
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """Debits and credits of one account of one store over one period (store-local dates)."""
+
+    tenant_id: uuid.UUID
+    tenant_name: str
+    period_start: date
+    account_code: str
+    debit_fen: int
+    credit_fen: int  # positive: the sum of credits' absolute values
+
+
+async def ops_movements(
+    ctx: PlatformContext,
+    *,
+    codes: Sequence[str],
+    since: date,
+    until: date,
+    bucket: str = "day",
+    tenant_id: uuid.UUID | None = None,
+) -> list[Movement]:
+    """Every store's (or one store's) debits and credits on ``codes`` per period, for entries
+    effective on store-local dates ``since``..``until`` (inclusive); periods start on the day,
+    the ISO week's Monday or the month's first day."""
+    if bucket not in BUCKETS:
+        raise ValidationFailed("bucket must be day, week or month", field="bucket")
+    if not isinstance(since, date) or not isinstance(until, date) or since > until:
+        raise ValidationFailed("a date range from since to until", field="since")
+    for code in codes:
+        definition(code)
+    async with platform_scope("ledger: operators' report of movements", ctx):
+        rows = await LedgerPosting.raw(
+            "SELECT e.tenant_id, t.name AS tenant_name, "
+            "date_trunc({}, (e.effective_at AT TIME ZONE t.time_zone))::date AS period, a.code, "
+            "COALESCE(SUM(p.amount_fen) FILTER (WHERE p.amount_fen > 0), 0) AS debit, "
+            "COALESCE(-SUM(p.amount_fen) FILTER (WHERE p.amount_fen < 0), 0) AS credit "
+            "FROM ledger_posting p JOIN journal_entry e ON e.tenant_id = p.tenant_id AND e.id = p.entry_id "
+            "JOIN ledger_account a ON a.tenant_id = p.tenant_id AND a.id = p.account_id "
+            "JOIN tenant t ON t.id = e.tenant_id "
+            "WHERE a.code = ANY({}) AND (e.effective_at AT TIME ZONE t.time_zone)::date BETWEEN {} AND {} "
+            "AND ({}::uuid IS NULL OR e.tenant_id = {}::uuid) "
+            "GROUP BY e.tenant_id, t.name, period, a.code ORDER BY period, t.name, a.code",
+            bucket, list(codes), since, until, tenant_id, tenant_id)
+    return [Movement(r["tenant_id"], r["tenant_name"], r["period"], r["code"], int(r["debit"]), int(r["credit"]))
+            for r in rows]

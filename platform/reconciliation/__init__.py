@@ -1,1 +1,2 @@
-"""Reconciliation: each provider statement line matched against the ledger; differences resolved by operators with a reason."""
+"""Reconciliation: each provider statement line matched against the ledger; differences resolved
+by operators with a reason."""

@@ -50,6 +50,7 @@ class LineAmounts:
     refund_fen: int
     deposit_fen: int
     release_fen: int
+    split_fen: int = 0
 
 
 def net_fen(amount_fen: int, fee_fen: int, refunded_fen: int) -> int:
@@ -58,16 +59,20 @@ def net_fen(amount_fen: int, fee_fen: int, refunded_fen: int) -> int:
     return amount_fen - fee_fen - refunded_fen
 
 
-def line_amounts(amount_fen: int, fee_fen: int, refunded_fen: int, withhold_fen: int) -> LineAmounts:
+def line_amounts(amount_fen: int, fee_fen: int, refunded_fen: int, withhold_fen: int,
+                 split_fen: int = 0) -> LineAmounts:
     """A statement line. The provider holds and releases whole debits, so a debit is either
-    released (``withhold_fen`` = 0) or kept whole as deposit (``withhold_fen`` = its net)."""
+    released (``withhold_fen`` = 0) or kept whole as deposit (``withhold_fen`` = its net). A
+    released debit may first split ``split_fen`` to a financing partner (advance repayment)."""
     net = net_fen(amount_fen, fee_fen, refunded_fen)
     if net < 0:
         raise ValueError("fee and refunds exceed the debit")
     if withhold_fen not in (0, net):
         raise ValueError("a debit is withheld whole or not at all")
+    if split_fen < 0 or (withhold_fen and split_fen) or split_fen > net:
+        raise ValueError("a split comes out of a released debit's net")
     return LineAmounts(gross_fen=amount_fen, fee_fen=fee_fen, refund_fen=refunded_fen, deposit_fen=withhold_fen,
-                       release_fen=net - withhold_fen)
+                       release_fen=net - withhold_fen - split_fen, split_fen=split_fen)
 
 
 def check_collection(*, attempt_id: str, contract_ref: str, amount_fen: int, fee_fen: int, collected_at: datetime,

@@ -42,6 +42,8 @@ class SettlementLineOut(msgspec.Struct):
     status: str
     provider_reference: str
     error_code: str
+    split_fen: int = 0
+    split_ref: str = ""
 
 
 class StatementOut(msgspec.Struct):

@@ -23,6 +23,11 @@ Ledger entries (idempotency keys derived from the cause):
   keeps its own amounts).
 * ``settlement-deposit:<release id>``: deposit_held + net, store_funds_held - net (kept held).
 * ``deposit-release:<release id>``: store_funds_released + net, deposit_held - net.
+
+Advance repayment: a released debit of a contract whose advance is still owed splits up to the
+owed amount to the financing partner (``ReleaseRequest.receivers`` = the partner's
+``repayment_receiver``); the line's ``split_fen`` is posted with the chunk's release entry
+(advance_outstanding + split, store_funds_held - split) and recorded on the advance.
 """
 
 from __future__ import annotations
@@ -34,12 +39,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from pawpay.platform.advances.rules import repayment_split
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
 from pawpay.platform.deposits import rules as deposit_rules
 from pawpay.platform.deposits import services as deposits
 from pawpay.platform.errors import NotFound, ValidationFailed
-from pawpay.platform.hooks import ProviderResult, ProviderStatus, ReleaseRequest
+from pawpay.platform.hooks import ProviderResult, ProviderStatus, ReleaseRequest, SplitReceiver
 from pawpay.platform.ledger import services as ledger
 from pawpay.platform.settlement.errors import (
     CollectionMismatch,
@@ -70,8 +76,8 @@ from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
 
 log = logging.getLogger(__name__)
 
-HELD, RELEASED, DEPOSIT, FEE, REFUNDS = (
-    "store_funds_held", "store_funds_released", "deposit_held", "platform_fee", "refunds")
+HELD, RELEASED, DEPOSIT, FEE, REFUNDS, ADVANCE = (
+    "store_funds_held", "store_funds_released", "deposit_held", "platform_fee", "refunds", "advance_outstanding")
 UNRESOLVED = ("pending", "unknown")
 # Provider answers recorded per transaction (one ledger entry for the released sum of each chunk).
 CHUNK = 200
@@ -126,6 +132,8 @@ class SettlementLineView:
     error_code: str
     error_message: str
     asks: int
+    split_fen: int = 0
+    split_ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +178,7 @@ def _line_view(r: dict[str, Any]) -> SettlementLineView:
         gross_fen=int(r["gross_fen"]), fee_fen=int(r["fee_fen"]), refund_fen=int(r["refund_fen"]),
         deposit_fen=int(r["deposit_fen"]), release_fen=int(r["release_fen"]), status=r["status"],
         provider_reference=r["provider_reference"], error_code=r["error_code"], error_message=r["error_message"],
-        asks=int(r["asks"]))
+        asks=int(r["asks"]), split_fen=int(r["split_fen"]), split_ref=r["split_ref"])
 
 
 def _batch_view(r: dict[str, Any], tenant_name: str = "") -> SettlementBatchView:
@@ -423,13 +431,21 @@ async def _plan_lines(ctx: TenantContext, batch: dict[str, Any], business_day: d
     if not items:
         return
     target, balance = await deposits.target_and_balance(ctx)
+    owed = await _repayments_owed(ctx, {item["contract_ref"] for item in items})
     now = utcnow()
     lines = []
     moved: dict[str, list[uuid.UUID]] = {}
     for item in items:
         net = net_fen(int(item["amount_fen"]), int(item["fee_fen"]), int(item["refunded_fen"]))
         withheld = deposit_rules.withhold(target, balance, net)
-        amounts = line_amounts(int(item["amount_fen"]), int(item["fee_fen"]), int(item["refunded_fen"]), withheld)
+        split_ref, split = "", 0
+        if not withheld and item["contract_ref"] in owed:
+            split_ref, left = owed[item["contract_ref"]]
+            split = repayment_split(left, net)
+            owed[item["contract_ref"]] = (split_ref, left - split)
+            split_ref = split_ref if split else ""
+        amounts = line_amounts(int(item["amount_fen"]), int(item["fee_fen"]), int(item["refunded_fen"]), withheld,
+                               split)
         rid = release_id(item["id"], business_day)
         if withheld:
             balance += withheld
@@ -438,7 +454,7 @@ async def _plan_lines(ctx: TenantContext, batch: dict[str, Any], business_day: d
                                     description=f"kept as deposit ({item['attempt_id']})",
                                     postings=[(DEPOSIT, withheld), (HELD, -withheld)])
             await deposits.record_withheld(ctx, withheld, reference=item["attempt_id"])
-        elif amounts.release_fen == 0:
+        elif amounts.release_fen == 0 and not split:
             status, item_status = "succeeded", "released"  # fully refunded: nothing left to release
         else:
             status, item_status = "pending", "releasing"
@@ -448,7 +464,8 @@ async def _plan_lines(ctx: TenantContext, batch: dict[str, Any], business_day: d
             attempt_id=item["attempt_id"], contract_ref=item["contract_ref"], collected_on=item["collected_on"],
             releasable_on=item["releasable_on"], gross_fen=amounts.gross_fen, fee_fen=amounts.fee_fen,
             refund_fen=amounts.refund_fen, deposit_fen=amounts.deposit_fen, release_fen=amounts.release_fen,
-            status=status, provider_reference="", error_code="", error_message="", asks=0, updated_at=now))
+            split_fen=amounts.split_fen, split_ref=split_ref, status=status, provider_reference="", error_code="",
+            error_message="", asks=0, updated_at=now))
     for item_status, ids in moved.items():
         await SettlementItem.raw(
             "UPDATE settlement_item SET status = {}, batch_id = {}, updated_at = {} "
@@ -456,6 +473,31 @@ async def _plan_lines(ctx: TenantContext, batch: dict[str, Any], business_day: d
             item_status, batch["id"], now, ctx.tenant_id, ids)
     for start in range(0, len(lines), CHUNK):
         await SettlementLine.insert(*lines[start:start + CHUNK])
+
+
+async def _repayments_owed(ctx: TenantContext, contract_refs: set[str]) -> dict[str, tuple[str, int]]:
+    """What each contract's advance still owes, less the splits already awaiting the provider."""
+    from pawpay.platform.advances.services import repayments_due
+
+    due = await repayments_due(ctx, contract_refs)
+    if not due:
+        return {}
+    rows = await SettlementLine.raw(
+        "SELECT split_ref, COALESCE(SUM(split_fen), 0) AS fen FROM settlement_line WHERE tenant_id = {} "
+        "AND split_ref = ANY({}) AND status IN ('pending', 'unknown') GROUP BY split_ref",
+        ctx.tenant_id, [advance_id for advance_id, _ in due.values()])
+    flying = {r["split_ref"]: int(r["fen"]) for r in rows}
+    return {ref: (advance_id, left - flying.get(advance_id, 0)) for ref, (advance_id, left) in due.items()
+            if left - flying.get(advance_id, 0) > 0}
+
+
+async def splits_in_flight(ctx: TenantContext, advance_id: str) -> int:
+    """The repayment splits of an advance that await the provider's answer (fen)."""
+    async with tenant_scope(ctx):
+        rows = await SettlementLine.raw(
+            "SELECT COALESCE(SUM(split_fen), 0) AS fen FROM settlement_line WHERE tenant_id = {} AND split_ref = {} "
+            "AND status IN ('pending', 'unknown')", ctx.tenant_id, advance_id)
+    return int(rows[0]["fen"])
 
 
 async def _resolve_unresolved(ctx: TenantContext) -> None:
@@ -482,9 +524,20 @@ async def _instruct(ctx: TenantContext, batch_id: uuid.UUID) -> None:
     if not lines:
         return
     provider, pctx = await guarded_provider_for(ctx, "payments")
+    partner: tuple[Any, Any] | None = None
     answered: list[tuple[dict[str, Any], ProviderResult]] = []
     for line in lines:
-        request = ReleaseRequest(release_id=line["release_id"], attempt_id=line["attempt_id"], release_rest=True)
+        receivers: tuple[SplitReceiver, ...] = ()
+        if int(line["split_fen"]):
+            try:
+                partner = partner or await guarded_provider_for(ctx, "financing")
+                receivers = (await partner[0].repayment_receiver(partner[1], line["split_ref"],
+                                                                 int(line["split_fen"])),)
+            except Exception:  # the partner cannot be asked now: the line stays pending (same id later)
+                log.exception("repayment receiver unavailable", extra={"release_id": line["release_id"]})
+                continue
+        request = ReleaseRequest(release_id=line["release_id"], attempt_id=line["attempt_id"], receivers=receivers,
+                                 release_rest=True)
         answered.append((dict(line), await provider.release_held_funds(pctx, request)))
         if len(answered) == CHUNK:
             await _record_answers(ctx, answered)
@@ -525,13 +578,21 @@ async def _record_answers(ctx: TenantContext, answers: list[tuple[dict[str, Any]
                          (result.error_message or "")[:2000]))
         if released:
             total = sum(int(line["release_fen"]) for line in released)
+            split = sum(int(line["split_fen"]) for line in released)
             ids = sorted(line["release_id"] for line in released)
             digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:40]
+            postings = [(RELEASED, total), (ADVANCE, split), (HELD, -(total + split))]
             await ledger.post_entry(
                 ctx, idempotency_key=f"settlement-release:{digest}",
                 description=f"released to the store: {len(ids)} debit(s) "
-                            f"({ids[0]}{' ... ' + ids[-1] if len(ids) > 1 else ''})",
-                postings=[(RELEASED, total), (HELD, -total)])
+                            f"({ids[0]}{' ... ' + ids[-1] if len(ids) > 1 else ''})"
+                            + (f"; {split} fen split to the financing partner" if split else ""),
+                postings=[(c, a) for c, a in postings if a != 0])
+            if split:
+                from pawpay.platform.advances.services import record_repayments
+
+                await record_repayments(ctx, [(line["split_ref"], int(line["split_fen"]), line["release_id"])
+                                              for line in released if int(line["split_fen"])])
         if rows:
             await SettlementLine.raw(
                 "UPDATE settlement_line AS l SET status = v.status, provider_reference = v.ref, error_code = v.code, "
@@ -598,6 +659,7 @@ async def release_withheld(ctx: TenantContext, amount_fen: int, *, reason: str) 
     """Release whole withheld debits, oldest first, as many as fit in ``amount_fen``; returns the
     amount released and a reference. An unresolved provider answer is re-asked once with the same
     (per-debit) release id; if still unresolved nothing more is done (ask again later: same id)."""
+    from pawpay.platform.jobs.services import tenant_now
     from pawpay.platform.providers.services import guarded_provider_for
 
     async with tenant_scope(ctx):
@@ -627,10 +689,11 @@ async def release_withheld(ctx: TenantContext, amount_fen: int, *, reason: str) 
         if result.status is not ProviderStatus.SUCCEEDED:
             raise ProviderUnresolved("the provider has not answered; release the deposit again later",
                                      released_fen=released)
+        released_at = await tenant_now(ctx)  # the store's clock: the provider's statement day
         async with tenant_scope(ctx):
             await ledger.post_entry(ctx, idempotency_key=f"deposit-release:{rid}",
                                     description=f"deposit released: {reason}"[:2000],
-                                    postings=[(RELEASED, net), (DEPOSIT, -net)])
+                                    postings=[(RELEASED, net), (DEPOSIT, -net)], effective_at=released_at)
             await SettlementItem.update({SettlementItem.status: "deposit_released",
                                          SettlementItem.updated_at: utcnow()}).where(
                 (SettlementItem.tenant_id == ctx.tenant_id) & (SettlementItem.id == item["id"]))
@@ -784,7 +847,7 @@ def _with_name(batch: SettlementBatchView, name: str) -> SettlementBatchView:
 
 async def run_due_batch(tenant_id: uuid.UUID, schedule_id: uuid.UUID) -> SettlementBatchView | None:
     """The daily job's body for one store: run the batch of the store-local day (on the store's
-    clock), then book the next run and clear the lease."""
+    clock), reconcile the previous day's provider statement, then book the next run and clear the lease."""
     from pawpay.platform.jobs.services import tenant_now
 
     ctx = TenantContext(tenant_id=tenant_id, actor_label="settlement-job")
@@ -797,9 +860,74 @@ async def run_due_batch(tenant_id: uuid.UUID, schedule_id: uuid.UUID) -> Settlem
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         log.exception("daily settlement batch failed", extra={"tenant_id": str(tenant_id)})
+    # Then reconcile yesterday's provider statement (never raises).
+    from pawpay.platform.reconciliation.services import reconcile_previous_day
+
+    await reconcile_previous_day(ctx, local_date(now, time_zone))
     async with tenant_scope(ctx):
         await SettlementItem.raw(
             "UPDATE settlement_schedule SET next_run_at = {}, lease_until = NULL, last_run_at = {}, last_error = {} "
             "WHERE tenant_id = {} AND id = {}",
             next_daily_run(now, time_zone), utcnow(), error, tenant_id, schedule_id)
     return batch
+
+
+# --- reconciliation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyRecord:
+    """One money movement pawpay recorded, as the provider's statement should show it."""
+
+    record_type: str  # charge | refund | release | split
+    reference: str  # attempt id (charge), refund id, release id (release, split)
+    attempt_id: str
+    amount_fen: int
+    fee_fen: int = 0
+
+
+async def records_for_day(ctx: TenantContext, day: date) -> list[MoneyRecord]:
+    """What pawpay recorded for the store-local ``day``: debits collected that day, refunds made
+    that day, releases (and their advance repayment splits) of that day's batch that reached the
+    provider, and deposit releases posted that day (the ledger's ``deposit-release:`` entries)."""
+    from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(await _time_zone(ctx))
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    out: list[MoneyRecord] = []
+    async with tenant_scope(ctx):
+        for r in await SettlementItem.raw(
+                "SELECT attempt_id, amount_fen, fee_fen FROM settlement_item WHERE tenant_id = {} "
+                "AND collected_on = {} ORDER BY attempt_id", ctx.tenant_id, day):
+            out.append(MoneyRecord("charge", r["attempt_id"], r["attempt_id"], int(r["amount_fen"]),
+                                   int(r["fee_fen"])))
+        for r in await SettlementRefund.raw(
+                "SELECT refund_id, attempt_id, amount_fen FROM settlement_refund WHERE tenant_id = {} "
+                "AND refunded_at >= {} AND refunded_at < {} ORDER BY refund_id", ctx.tenant_id, start, end):
+            out.append(MoneyRecord("refund", r["refund_id"], r["attempt_id"], int(r["amount_fen"])))
+        for r in await SettlementLine.raw(
+                "SELECT l.release_id, l.attempt_id, l.release_fen, l.split_fen FROM settlement_line l "
+                "JOIN settlement_batch b ON b.tenant_id = l.tenant_id AND b.id = l.batch_id "
+                "WHERE l.tenant_id = {} AND b.business_day = {} AND l.status = 'succeeded' AND l.asks > 0 "
+                "ORDER BY l.release_id", ctx.tenant_id, day):
+            out.append(MoneyRecord("release", r["release_id"], r["attempt_id"], int(r["release_fen"])))
+            if int(r["split_fen"]):
+                out.append(MoneyRecord("split", r["release_id"], r["attempt_id"], int(r["split_fen"])))
+        deposit_items = {deposit_release_id(r["id"]): r["attempt_id"] for r in await SettlementItem.raw(
+            "SELECT id, attempt_id FROM settlement_item WHERE tenant_id = {} AND status = 'deposit_released'",
+            ctx.tenant_id)}
+    offset = 0
+    while True:
+        page, total = await ledger.entries(ctx, account_code=DEPOSIT, since=start.astimezone(ZoneInfo("UTC")),
+                                           until=end.astimezone(ZoneInfo("UTC")), limit=200, offset=offset)
+        for entry in page:
+            if entry.idempotency_key.startswith("deposit-release:"):
+                rid = entry.idempotency_key.removeprefix("deposit-release:")
+                amount = sum(p.amount_fen for p in entry.postings if p.amount_fen > 0)
+                out.append(MoneyRecord("release", rid, deposit_items.get(rid, ""), amount))
+        offset += len(page)
+        if not page or offset >= total:
+            break
+    return out

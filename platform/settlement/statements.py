@@ -10,9 +10,10 @@ from typing import Any
 from pawpay.platform.settlement.services import StatementView
 
 HEADERS = ["release_id", "attempt_id", "contract_ref", "collected_on", "releasable_on", "gross_fen", "fee_fen",
-           "refund_fen", "deposit_fen", "release_fen", "status", "provider_reference", "error_code"]
+           "refund_fen", "deposit_fen", "release_fen", "status", "provider_reference", "error_code", "split_fen",
+           "split_ref"]
 ZH_HEADERS = ["放款编号", "扣款编号", "合同", "扣款日", "可放款日", "扣款金额(分)", "平台服务费(分)", "退款(分)",
-              "保证金留存(分)", "放款金额(分)", "状态", "支付机构流水", "错误码"]
+              "保证金留存(分)", "放款金额(分)", "状态", "支付机构流水", "错误码", "垫资还款分账(分)", "垫资编号"]
 TOTAL_FIELDS = ["gross_fen", "fee_fen", "refund_fen", "deposit_fen", "release_fen"]
 
 
@@ -21,7 +22,8 @@ def _rows(view: StatementView) -> list[list[Any]]:
     for line in view.lines:
         rows.append([line.release_id, line.attempt_id, line.contract_ref, line.collected_on.isoformat(),
                      line.releasable_on.isoformat(), line.gross_fen, line.fee_fen, line.refund_fen, line.deposit_fen,
-                     line.release_fen, line.status, line.provider_reference, line.error_code])
+                     line.release_fen, line.status, line.provider_reference, line.error_code, line.split_fen,
+                     line.split_ref])
     return rows
 
 
@@ -29,7 +31,9 @@ def _totals(view: StatementView) -> list[Any]:
     sums = {f: sum(getattr(line, f) for line in view.lines) for f in TOTAL_FIELDS}
     # Released counts only what the provider confirmed.
     sums["release_fen"] = sum(line.release_fen for line in view.lines if line.status == "succeeded")
-    return ["合计 total", len(view.lines), "", "", "", *(sums[f] for f in TOTAL_FIELDS), view.batch.status, "", ""]
+    split = sum(line.split_fen for line in view.lines if line.status == "succeeded")
+    return ["合计 total", len(view.lines), "", "", "", *(sums[f] for f in TOTAL_FIELDS), view.batch.status, "", "",
+            split, ""]
 
 
 def filename(view: StatementView, ext: str) -> str:
@@ -76,7 +80,8 @@ def statement_xlsx(view: StatementView) -> bytes:
     sheet.append(_totals(view))
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
-    for column, width in zip("ABCDEFGHIJKLM", (44, 24, 16, 12, 12, 14, 14, 12, 14, 14, 12, 30, 16), strict=True):
+    for column, width in zip("ABCDEFGHIJKLMNO", (44, 24, 16, 12, 12, 14, 14, 12, 14, 14, 12, 30, 16, 14, 24),
+                             strict=True):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()
     book.save(out)

@@ -90,6 +90,9 @@ class SettlementLine(Table):
     refund_fen = BigInt()
     deposit_fen = BigInt()
     release_fen = BigInt()
+    # An advance's repayment split to the financing partner (release_fen is what is left after it).
+    split_fen = BigInt(default=0)
+    split_ref = Varchar(length=128, default="")  # the advance id
     status = Varchar(length=16)  # pending | unknown | succeeded | failed | withheld
     provider_reference = Varchar(length=255, default="")
     error_code = Varchar(length=64, default="")

@@ -17,7 +17,19 @@ xx    outcome of ``charge``
 08    raises :class:`ProviderError` ``SANDBOX_FAULT`` (retryable), nothing recorded
 09    ``SUCCEEDED``; its first ``release_held_funds`` is applied but answers ``UNKNOWN`` ``TIMEOUT``;
       asking again with the same ``release_id`` answers ``SUCCEEDED`` (never released twice)
+11    ``SUCCEEDED``, but the day's **statement** shows the charge 1 fen higher (amount mismatch)
+12    ``SUCCEEDED``, but the charge is **missing** from the day's statement
+13    ``SUCCEEDED``, but the charge appears **twice** in the day's statement
 ====  ===========================================================================================
+
+**Statements** (``download_statement(day)``, the store-local day on the store's clock) are CSV
+with the header ``type,reference,attempt_id,transaction_id,amount_fen,fee_fen`` and one line per
+money movement of that day: ``charge`` (reference = attempt id, the amount and the platform fee
+split off), ``refund`` (reference = refund id), ``release`` (reference = release id; amount = what
+was unfrozen for the store) and ``split`` (reference = release id; amount = what went to the
+receivers; ``transaction_id`` = the receivers' accounts). Besides the magic amounts above, a test
+can script differences with :meth:`SandboxPayments.script_statement` (drop, duplicate or alter
+lines by reference).
 
 Rail rules are enforced like WeChat's 委托代扣 (see :data:`SANDBOX_LIMITS`): an amount above the
 per-debit cap fails ``AMOUNT_LIMIT_EXCEEDED``; a debit pushing one agreement over the daily cap
@@ -151,6 +163,11 @@ class SandboxPayments:
         self._releases: dict[tuple[str, str], ProviderResult] = {}
         self._unknown_once: set[tuple[str, str]] = set()
         self.debits: list[tuple[str, str, int]] = []  # (tenant_id, attempt_id, amount_fen) actually debited
+        # Movements other than charges, for statements: (tenant_id, local day, type, reference, attempt_id,
+        # transaction id, amount_fen).
+        self._movements: list[tuple[str, date, str, str, str, str, int]] = []
+        # Scripted statement differences per tenant: reference -> "drop" | "duplicate" | ("alter", delta).
+        self._statement_script: dict[str, dict[str, Any]] = {}
 
     # --- limits and connection -------------------------------------------------------------------
 
@@ -333,6 +350,8 @@ class SandboxPayments:
         else:
             self._charges[charge_key] = replace(charge, refunded_fen=charge.refunded_fen + request.amount_fen)
             result = _result(ProviderStatus.SUCCEEDED, reference=f"sbx_refund_{request.refund_id}")
+            self._movements.append((ctx.tenant_id, _local_day(ctx), "refund", request.refund_id, request.attempt_id,
+                                    f"sbx_refund_{request.refund_id}", request.amount_fen))
         self._refunds[key] = (request, result)
         return result
 
@@ -355,6 +374,16 @@ class SandboxPayments:
                                                 split_fen=charge.split_fen + split_fen)
             result = _result(ProviderStatus.SUCCEEDED, reference=f"sbx_release_{request.release_id}",
                              split_fen=split_fen)
+            day = _local_day(ctx)
+            if split_fen:
+                accounts = "|".join(r.account for r in request.receivers)
+                self._movements.append((ctx.tenant_id, day, "split", request.release_id, request.attempt_id,
+                                        accounts, split_fen))
+            if request.release_rest:
+                rest = (charge.request.amount_fen - charge.request.platform_fee_fen - charge.refunded_fen
+                        - charge.split_fen - split_fen)
+                self._movements.append((ctx.tenant_id, day, "release", request.release_id, request.attempt_id,
+                                        f"sbx_release_{request.release_id}", rest))
             if charge.request.amount_fen % 100 == 9 and key not in self._unknown_once:
                 self._unknown_once.add(key)
                 self._releases[key] = result
@@ -435,13 +464,43 @@ class SandboxPayments:
             return WebhookAck(200, b'{"received":true}', {"content-type": "application/json"})
         return WebhookAck(400, b'{"received":false}', {"content-type": "application/json"})
 
+    def script_statement(self, tenant_id: str, *, drop: Sequence[str] = (), duplicate: Sequence[str] = (),
+                         alter: dict[str, int] | None = None) -> None:
+        """Make this store's statements differ from what happened (reconciliation tests): lines whose
+        reference is in ``drop`` are left out, in ``duplicate`` appear twice, in ``alter`` show their
+        amount plus the given fen."""
+        script = self._statement_script.setdefault(tenant_id, {})
+        script.update(dict.fromkeys(drop, "drop"))
+        script.update(dict.fromkeys(duplicate, "duplicate"))
+        script.update({ref: ("alter", delta) for ref, delta in (alter or {}).items()})
+
     async def download_statement(self, ctx: _Ctx, day: date) -> bytes:
-        lines = ["attempt_id,transaction_id,amount_fen,refunded_fen"]
+        rows: list[tuple[str, str, str, str, int, int]] = []
         for (tenant, attempt_id), charge in sorted(self._charges.items()):
             if tenant == ctx.tenant_id and charge.local_day == day and charge.result.status is ProviderStatus.SUCCEEDED:
-                lines.append(f"{attempt_id},{charge.result.provider_reference},"
-                             f"{charge.request.amount_fen},{charge.refunded_fen}")
+                amount, magic = charge.request.amount_fen, charge.request.amount_fen % 100
+                if magic == 12:
+                    continue
+                row = ("charge", attempt_id, attempt_id, charge.result.provider_reference or "",
+                       amount + (1 if magic == 11 else 0), charge.request.platform_fee_fen)
+                rows.extend([row, row] if magic == 13 else [row])
+        for tenant, moved_on, kind, reference, attempt_id, txn, amount in self._movements:
+            if tenant == ctx.tenant_id and moved_on == day:
+                rows.append((kind, reference, attempt_id, txn, amount, 0))
+        script = self._statement_script.get(ctx.tenant_id, {})
+        lines = ["type,reference,attempt_id,transaction_id,amount_fen,fee_fen"]
+        for kind, reference, attempt_id, txn, amount, fee in rows:
+            action = script.get(reference)
+            if action == "drop":
+                continue
+            shown = amount + action[1] if isinstance(action, tuple) else amount
+            line = f"{kind},{reference},{attempt_id},{txn},{shown},{fee}"
+            lines.extend([line, line] if action == "duplicate" else [line])
         return ("\n".join(lines) + "\n").encode()
+
+
+def _local_day(ctx: _Ctx) -> date:
+    return ctx.now().astimezone(ZoneInfo(SANDBOX_LIMITS.time_zone)).date()
 
 
 def sign_webhook(config: ProviderConfig, timestamp: str, body: bytes) -> str:

@@ -135,6 +135,7 @@ async def plans_world(store: Any) -> PlansWorld:
     from pawpay.tenants.plans import services as plans
 
     ctx = store_ctx(store)
+    await providers_world(store)  # a plan's amount is checked against the payment rail's limits
     items = await catalog_world(store)
     plan = await plans.create_plan(ctx, plans.PlanInput(
         name="幼猫月付套餐", species="cat", stage="kitten", periods=12, monthly_amount_fen=29_800,

@@ -26,6 +26,7 @@ import pytest
 from pawpay.platform.identity import services as identity
 from pawpay.platform.identity.roles import AFTER_SALES, FRONT_DESK
 from pawpay.platform.tenancy.context import TenantContext
+from tests.integration.tenancy import worlds
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,7 @@ def enumerate_routes(app: Any) -> list[RouteCase]:
 
 # --- sample values for path parameters ----------------------------------------------------------
 
-async def _a_staff_id(store_a: Any) -> uuid.UUID:
+async def _a_staff_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
     from pawpay.platform.tenancy.context import PlatformContext
 
     view = await identity.create_staff(PlatformContext(actor_label="test"), tenant_id=store_a.tenant_id,
@@ -75,49 +76,128 @@ async def _a_staff_id(store_a: Any) -> uuid.UUID:
     return view.id
 
 
-async def _a_api_key_id(store_a: Any) -> uuid.UUID:
+async def _a_api_key_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
     ctx = TenantContext(tenant_id=store_a.tenant_id, actor_id=store_a.manager_id, actor_label="test")
     _, view = await identity.create_api_key(ctx, name="route isolation target", role=FRONT_DESK)
     return view.id
 
 
-async def _a_tenant_id(store_a: Any) -> uuid.UUID:
+async def _a_tenant_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
     return uuid.UUID(str(store_a.tenant_id))
 
 
-# Path parameter name -> factory of a real store-A object's id. Add one per new kind of id.
-ID_FACTORIES: dict[str, Callable[[Any], Awaitable[uuid.UUID]]] = {
+async def _a_sku_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(str((await worlds.catalog_world(store_a)).sku.id))
+
+
+async def _a_service_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(str((await worlds.catalog_world(store_a)).service.id))
+
+
+async def _a_catalog_item_id(store_a: Any, values: dict[str, str]) -> uuid.UUID:
+    """/admin/catalog/{item_type}/{item_id}: the SKU or the service, as the path's item_type says."""
+    return await (_a_sku_id if values["item_type"] == "skus" else _a_service_id)(store_a, values)
+
+
+async def _a_plan_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(str((await worlds.plans_world(store_a)).plan.id))
+
+
+async def _a_customer_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(str((await worlds.customers_world(store_a)).customer.id))
+
+
+async def _a_contract_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(str((await worlds.contracts_world(store_a)).contract.id))
+
+
+async def _a_signing_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(str((await worlds.signing_world(store_a)).signing.id))
+
+
+async def _a_batch_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(str((await worlds.settlement_world(store_a)).batch.id))
+
+
+IdFactory = Callable[[Any, dict[str, str]], Awaitable[uuid.UUID]]
+# Path parameter name -> factory of a real store-A object's id (given the path's other, non-id
+# values). Add one per new kind of id; the store worlds (tests/integration/tenancy/worlds.py) make
+# the objects through the domain services, once per store.
+ID_FACTORIES: dict[str, IdFactory] = {
     "account_id": _a_staff_id,
     "key_id": _a_api_key_id,
     "tenant_id": _a_tenant_id,
+    "sku_id": _a_sku_id,
+    "service_id": _a_service_id,
+    "item_id": _a_catalog_item_id,
+    "plan_id": _a_plan_id,
+    "customer_id": _a_customer_id,
+    "contract_id": _a_contract_id,
+    "signing_id": _a_signing_id,
+    "batch_id": _a_batch_id,
 }
-# Path parameters that are not ids of tenant objects (and the value to call with).
+# Path parameters that are not ids of tenant objects (and the value to call with; a tuple: every
+# one of them in turn).
 # A store's provider category is not an object id (a store only ever reaches its own settings):
-# an unknown one is 404 for everybody.
-SAMPLE_VALUES: dict[str, str] = {"file_path": "app.css", "path": "x", "category": "no_such_category"}
+# an unknown one is 404 for everybody. A plan's version is a number within the plan (the plan id
+# is what must be the store's). The business calendar's year and day are the platform's
+# (operator routes: store staff are refused whatever the value).
+SAMPLE_VALUES: dict[str, str | tuple[str, ...]] = {
+    "file_path": "app.css", "path": "x", "category": "no_such_category", "version": "1",
+    "item_type": ("skus", "services"), "action": ("deactivate", "delete"),
+    "year": "2026", "day": "2026-10-01",
+}
 # A body that passes validation, for routes that need one before they look the id up.
 SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/staff/{account_id:uuid}"): {"display_name": "Changed by store B"},
     ("POST", "/admin/staff/{account_id:uuid}"): {"action": "deactivate"},
     ("PUT", "/api/v1/store/providers/{category:str}"): {"provider": "sandbox", "config": {}},
+    ("PUT", "/api/v1/catalog/skus/{sku_id:uuid}"): {"code": "BCHANGED", "name": "Changed by store B", "kind": "food"},
+    ("PUT", "/api/v1/catalog/services/{service_id:uuid}"): {"code": "BCHANGED", "name": "Changed by store B",
+                                                              "kind": "grooming"},
+    ("PUT", "/api/v1/plans/{plan_id:uuid}"): {"name": "Changed by store B", "species": "cat", "stage": "kitten",
+                                              "periods": 12, "monthly_amount_fen": 29_800,
+                                              "confirm_amount_warning": True},
+    ("POST", "/api/v1/customers/{customer_id:uuid}/pets"): {"name": "B的猫", "species": "cat",
+                                                            "birthday": "2026-03-01"},
+    ("PUT", "/api/v1/customers/{customer_id:uuid}/tags"): {"tags": ["changed-by-b"]},
+    ("POST", "/api/v1/contracts/{contract_id:uuid}/cancel"): {"reason": "cancelled by store B"},
+}
+# Query parameters a route requires before it looks the id up.
+SAMPLE_QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/api/v1/plans/{plan_id:uuid}/for-pet"): {"birthday": "2026-03-01", "on_date": "2026-11-01"},
 }
 
 
-def _fill_random(case: RouteCase) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _variants(case: RouteCase) -> list[dict[str, str]]:
+    """Every combination of the route's non-id sample values."""
+    combos: list[dict[str, str]] = [{}]
     for name in case.params:
-        values[name] = SAMPLE_VALUES.get(name, uuid.uuid4())
+        if name in ID_FACTORIES or name not in SAMPLE_VALUES:
+            continue
+        sample = SAMPLE_VALUES[name]
+        choices = sample if isinstance(sample, tuple) else (sample,)
+        combos = [{**combo, name: choice} for combo in combos for choice in choices]
+    return combos
+
+
+def _fill_random(case: RouteCase, variant: dict[str, str] | None = None) -> dict[str, Any]:
+    """The route's path with a random (missing) id for every id parameter."""
+    values: dict[str, Any] = dict(_variants(case)[0] if variant is None else variant)
+    for name in case.params:
+        values.setdefault(name, uuid.uuid4())
     return values
 
 
 async def _request(client: httpx.AsyncClient, case: RouteCase, path: str, *, html: bool = False) -> httpx.Response:
     headers = {"accept": "text/html"} if html else {"accept": "application/json"}
     body = SAMPLE_BODIES.get((case.method, case.template), {})
+    query = SAMPLE_QUERIES.get((case.method, case.template))
     if case.method not in UNSAFE:
-        return await client.request(case.method, path, headers=headers)
+        return await client.request(case.method, path, headers=headers, params=query)
     if case.template.startswith("/api/"):
-        return await client.request(case.method, path, headers=headers, json=body)
-    return await client.request(case.method, path, headers=headers, data=body)
+        return await client.request(case.method, path, headers=headers, params=query, json=body)
+    return await client.request(case.method, path, headers=headers, params=query, data=body)
 
 
 def _code(response: httpx.Response) -> str | None:
@@ -151,8 +231,17 @@ def test_the_app_has_routes_of_every_kind(pawpay_app: Any) -> None:
     assert {"public", "tenant", "platform", "any"} <= auths
 
 
+@pytest.fixture(scope="module")
+async def a_store(pawpay_database: Any) -> Any:
+    """Store A of the id routes: a store of its own, as its worlds give it contracts, settlement
+    batches, a merchant profile... which the session's shared stores should not carry."""
+    from pawpay.platform.testing.plugin import create_store
+
+    return await create_store(f"routes-{uuid.uuid4().hex[:6]}", "Routes A 宠物店")
+
+
 async def test_another_stores_id_is_answered_like_a_missing_one(
-    pawpay_app: Any, pawpay_database: Any, store_a: Any, b_all_roles: str, signed_in: Any
+    pawpay_app: Any, pawpay_database: Any, a_store: Any, b_all_roles: str, signed_in: Any
 ) -> None:
     cases = [c for c in enumerate_routes(pawpay_app) if c.auth == "tenant" and c.params]
     unknown = sorted({f"{c}: {{{p}}}" for c in cases for p in c.params if p not in ID_FACTORIES
@@ -167,20 +256,25 @@ async def test_another_stores_id_is_answered_like_a_missing_one(
     try:
         async with signed_in(b_all_roles) as client:
             for case in cases:
-                a_values = {p: (await ID_FACTORIES[p](store_a)) if p in ID_FACTORIES else SAMPLE_VALUES[p]
-                            for p in case.params}
-                before = await _store_fingerprint(owner, store_a.tenant_id)
-                theirs = await _request(client, case, case.path(a_values))
-                missing = await _request(client, case, case.path(_fill_random(case)))
-                after = await _store_fingerprint(owner, store_a.tenant_id)
-                changed = sorted(t for t in before if before[t] != after[t])
-                if changed:
-                    problems.append(f"{case}: store B changed store A's {changed}")
-                if (theirs.status_code, _code(theirs)) != (missing.status_code, _code(missing)):
-                    problems.append(f"{case}: A's id -> {theirs.status_code} {_code(theirs)}, "
-                                    f"missing id -> {missing.status_code} {_code(missing)}")
-                if theirs.status_code != 404 or _code(theirs) != "NOT_FOUND":
-                    problems.append(f"{case}: A's id -> {theirs.status_code} {theirs.text[:200]} (expected 404)")
+                for variant in _variants(case):
+                    label = f"{case} {variant}" if variant else str(case)
+                    a_values: dict[str, Any] = dict(variant)
+                    for p in case.params:
+                        if p in ID_FACTORIES:
+                            a_values[p] = await ID_FACTORIES[p](a_store, variant)
+                    before = await _store_fingerprint(owner, a_store.tenant_id)
+                    theirs = await _request(client, case, case.path(a_values))
+                    missing = await _request(client, case, case.path(_fill_random(case, variant)))
+                    after = await _store_fingerprint(owner, a_store.tenant_id)
+                    changed = sorted(t for t in before if before[t] != after[t])
+                    if changed:
+                        problems.append(f"{label}: store B changed store A's {changed}")
+                    if (theirs.status_code, _code(theirs)) != (missing.status_code, _code(missing)):
+                        problems.append(f"{label}: A's id -> {theirs.status_code} {_code(theirs)}, "
+                                        f"missing id -> {missing.status_code} {_code(missing)}")
+                    if theirs.status_code != 404 or _code(theirs) != "NOT_FOUND":
+                        problems.append(f"{label}: A's id -> {theirs.status_code} {theirs.text[:200]} "
+                                        "(expected 404)")
     finally:
         await owner.close()
     assert not problems, "\n".join(problems)

@@ -416,16 +416,19 @@ async def _broadcast_signed(ctx: TenantContext, view: ContractView) -> None:
     # broadcast helper yet, so it is looked up at call time (see docs/contracts.md, "open points").
     manager = importlib.import_module("pawpay.platform.hooks._manager").get_plugin_manager()
     assert view.first_due_on is not None
-    results = manager.hook.pawpay_contract_signed(tenant_id=str(ctx.tenant_id), contract=ContractSigned(
+    kwargs = {"tenant_id": str(ctx.tenant_id), "contract": ContractSigned(
         contract_id=str(view.id), contract_no=view.contract_no, customer_ref=str(view.customer_id),
         total_fen=view.total_fen, periods=view.periods, monthly_amount_fen=view.monthly_amount_fen,
-        first_due_on=view.first_due_on, terms_version=view.terms_version))
-    for result in results or ():
-        if inspect.isawaitable(result):
-            try:
+        first_due_on=view.first_due_on, terms_version=view.terms_version)}
+    # Each listener on its own: one that raises is logged and never keeps the others from hearing it.
+    for impl in manager.hook.pawpay_contract_signed.get_hookimpls():
+        try:
+            result = impl.function(*[kwargs[name] for name in impl.argnames])
+            if inspect.isawaitable(result):
                 await result
-            except Exception:
-                log.exception("a pawpay_contract_signed listener failed", extra={"contract_id": str(view.id)})
+        except Exception:
+            log.exception("a pawpay_contract_signed listener failed",
+                          extra={"contract_id": str(view.id), "plugin": impl.plugin_name})
 
 
 def signing_message_text(store_name: str, view: ContractView) -> str:

@@ -48,14 +48,17 @@ class _AsyncListener:
 
 async def test_an_async_listener_is_awaited_and_its_failure_is_contained() -> None:
     pm = get_plugin_manager()
-    found = _AsyncListener()
-    pm.register(found)
+    failing, other = _AsyncListener(), _Listener()
+    pm.register(failing)
+    pm.register(other)
     try:
         s = await setup()
         active = await signed(s)
     finally:
-        pm.unregister(found)
-    assert found.seen == [active.contract_no]
+        pm.unregister(failing)
+        pm.unregister(other)
+    assert failing.seen == [active.contract_no]
+    assert [c.contract_no for _, c in other.calls] == [active.contract_no]  # the failure did not stop it
     assert (await contracts.get_contract(s.ctx, active.id)).state == "active"
 
 

@@ -194,8 +194,9 @@ def pawpay_contract_signed(tenant_id: str, contract: ContractSigned) -> None:
     rolled-back signing; a repeated submit of the same signing does not broadcast again). Called
     outside any database scope: an implementation opens its own (e.g. to request an advance from
     the financing partner where the store's terms allow it). An implementation may be ``async``
-    (return a coroutine; it is awaited). One that raises is logged and does not undo the signing,
-    so do durable work idempotently (keyed by ``contract.contract_id``).
+    (return a coroutine; it is awaited). One that raises is logged and neither undoes the signing
+    nor keeps the other listeners from hearing it; do durable work idempotently (keyed by
+    ``contract.contract_id``).
 
     :param tenant_id: the store (a UUID string).
     :param contract: a :class:`~pawpay.platform.hooks.types.ContractSigned` (no personal data).

@@ -16,6 +16,7 @@ import inspect
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -67,18 +68,23 @@ def _tenant_argument(actor: dramatiq.Actor[Any, Any], message: Message[Any] | Me
     return None if value is None else str(value)
 
 
-_signatures: dict[int, inspect.Signature | None] = {}
+# Keyed by the function itself, weakly: an id() would be reused by a later function once the
+# first is garbage-collected, handing it the wrong signature.
+_signatures: weakref.WeakKeyDictionary[Callable[..., Any], inspect.Signature | None] = weakref.WeakKeyDictionary()
 
 
 def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
-    key = id(fn)
-    if key not in _signatures:
-        try:
-            # dramatiq wraps async actors with functools.wraps: this follows __wrapped__.
-            _signatures[key] = inspect.signature(fn)
-        except (TypeError, ValueError):
-            _signatures[key] = None
-    return _signatures[key]
+    try:
+        return _signatures[fn]
+    except KeyError:
+        pass
+    try:
+        # dramatiq wraps async actors with functools.wraps: this follows __wrapped__.
+        signature: inspect.Signature | None = inspect.signature(fn)
+    except (TypeError, ValueError):
+        signature = None
+    _signatures[fn] = signature
+    return signature
 
 
 class TenantMismatch(MiddlewareError):

@@ -342,7 +342,14 @@ async def step_page(request: Request[Any, Any, Any], store_slug: FromPath[str], 
         raise NotFound("signing not found")
     if rules.STEPS.index(step) > rules.STEPS.index(view.next_step):
         return Redirect(path=_step_url(store, signing_id, view.next_step), status_code=303)
-    context = await _step_context(store, session, view, step)
+    try:
+        context = await _step_context(store, session, view, step)
+    except PawPayError as exc:
+        if not is_form_error(exc):
+            raise
+        # E.g. the pet already has a contract being signed: say so instead of an error page.
+        return _page(request, store, "status.html", {"signing": view, "contract": None, "errors": field_errors(exc),
+                                                     "problem": True}, status_code=exc.http_status)
     context["csrf"] = rules.csrf_for(request.cookies.get(COOKIE) or "")
     return _page(request, store, f"step_{step}.html", context)
 

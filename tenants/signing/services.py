@@ -71,6 +71,7 @@ ID_PURPOSE = "signing-id-number"
 OTP_PURPOSE = "signing-otp"
 PROOF_PURPOSE = "signing-proofs"
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MAX_REAL_NAME_FAILURES = 3
 # Anti-fraud: the minimum time on the details form; a module attribute so in-process tests can lower it.
 min_form_seconds = rules.MIN_FORM_SECONDS
 
@@ -599,12 +600,16 @@ async def start_identity(ctx: TenantContext, session: SessionView, signing_id: u
         consents["face_data"] = True
         consents["face_data_at"] = utcnow().isoformat()
         answers["consents"] = consents
-        attempts = int(refs.get("real_name_failures", 0))
-        if real.status is ProviderStatus.FAILED:
-            refs["real_name_failures"] = attempts + 1
+        failures = int(refs.get("real_name_failures", 0)) + (1 if real.status is ProviderStatus.FAILED else 0)
+        refs["real_name_failures"] = failures
         await _update(ctx, signing_id, {Signing.refs: refs, Signing.answers: answers})
         await record(ctx, "signing.identity_started", target_type="signing", target_id=str(signing_id),
                      after={"real_name": real.status.value, "face_consent": True})
+        if real.status is ProviderStatus.FAILED and failures >= MAX_REAL_NAME_FAILURES:
+            # A typo is corrected; the same mismatch again and again is the hard rule.
+            await _decline(ctx, row, ["ID_MISMATCH_REAL_NAME"],
+                           inputs={"real_name": real.error_code, "failures": failures})
+            return _view(await _row(ctx, signing_id))
     if real.status is ProviderStatus.FAILED:
         raise InvalidInput("the name and the ID number do not match; correct them and try again", field="id_number",
                            provider_code=real.error_code)

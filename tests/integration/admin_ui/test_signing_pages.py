@@ -15,6 +15,7 @@ import pytest
 from pawpay.platform.providers.services import provider_for
 from pawpay.tenants.contracts import services as contracts
 from pawpay.tenants.signing import services as signing
+from tests.integration.contracts.conftest import plan_for
 from tests.integration.signing.conftest import Store, last_code, make_id, new_phone, signing_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("pawpay_database")]
@@ -73,9 +74,14 @@ class Customer:
         assert done.status_code == 303, done.text
 
     async def to_risk(self, *, id_number: str | None = None, occupation: str = "employed",
-                      pet_name: str = "咪咪", birthday: str = "2026-03-01") -> None:
-        await self.login()
-        await self.ok("plan", {"plan_id": str(self.s.plan.id), "debit_day": "10"})
+                      pet_name: str = "咪咪", birthday: str = "2026-03-01", plan_id: uuid.UUID | None = None) -> None:
+        if plan_id is None:
+            await self.login()
+        else:  # the same customer, already signed in, starts another plan
+            start = await self.b.get(f"/sign/{self.slug}/start?plan={plan_id}")
+            assert start.status_code == 303
+            self.signing_id = uuid.UUID(start.headers["location"].rsplit("/", 1)[-1])
+        await self.ok("plan", {"plan_id": str(plan_id or self.s.plan.id), "debit_day": "10"})
         await self.ok("pet", {"pet_name": pet_name, "species": "cat", "breed": "英短", "birthday": birthday,
                               "adoption_date": ""})
         await self.ok("details", {"name": "王小明", "id_number": id_number or make_id(), "address": "上海市浦东新区1号",
@@ -228,6 +234,28 @@ async def test_bad_inputs_are_refused_in_chinese(browser: Any) -> None:
                            "income": "stable", "residence": "owned"})
     no_consent = await c.post("identity", {"action": "start"})
     assert no_consent.status_code == 422
+
+
+async def test_the_same_pet_cannot_be_signed_twice_at_once(browser: Any) -> None:
+    s = await signing_store()
+    second_plan = await plan_for(s.ctx)
+    c = Customer(browser, s)
+    id_number = make_id()
+    await c.to_risk(id_number=id_number)
+    await c.ok("risk", {"action": "run"})
+    assert (await c.b.get(f"{c.base}/contract")).status_code == 200  # the first contract is pending signature
+    first = c.signing_id
+    await c.to_risk(id_number=id_number, plan_id=second_plan.id)
+    assert c.signing_id != first
+    await c.ok("risk", {"action": "run"})
+    page = await c.b.get(f"{c.base}/contract")
+    assert page.status_code == 409
+    assert 'data-testid="form-error"' in page.text
+    assert "该宠物已有正在签署或生效的合同" in page.text
+    refused = await c.post("contract", {"action": "start", "agree_terms": "on"})
+    assert refused.status_code in (409, 422)
+    view = await signing.staff_signing(s.ctx, c.signing_id)  # type: ignore[arg-type]
+    assert view.contract_id is None
 
 
 async def test_reused_and_wrong_code(browser: Any) -> None:

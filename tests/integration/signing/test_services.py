@@ -342,3 +342,21 @@ async def test_staff_link_points_at_the_plan() -> None:
     with pytest.raises(NotFound):
         await signing.resolve_store("no-such-store-xyz")
     assert (await signing.resolve_store(s.store.slug)).id == s.store.tenant_id
+
+
+async def test_the_same_name_and_id_mismatch_three_times_declines() -> None:
+    s = await signing_store()
+    session = await login(s.ctx, new_phone())
+    view = await signing.start_signing(s.ctx, session, s.plan.id)
+    await signing.submit_plan(s.ctx, session, view.id, plan_id=s.plan.id, debit_day=5)
+    await signing.submit_pet(s.ctx, session, view.id, name="咪咪", species="cat", breed="", birthday=date(2026, 3, 1))
+    for _ in range(2):
+        await signing.submit_details(s.ctx, session, view.id, name="李不符", id_number=make_id(), address="上海",
+                                     occupation="employed", income="stable", residence="owned")
+        with pytest.raises(ValidationFailed):
+            await signing.start_identity(s.ctx, session, view.id, face_consent=True)
+    await signing.submit_details(s.ctx, session, view.id, name="李不符", id_number=make_id(), address="上海",
+                                 occupation="employed", income="stable", residence="owned")
+    declined = await signing.start_identity(s.ctx, session, view.id, face_consent=True)
+    assert declined.state == "declined"
+    assert declined.decline_reason == "ID_MISMATCH_REAL_NAME"

@@ -189,6 +189,9 @@ async def _ask_partner(ctx: TenantContext, row: dict[str, Any]) -> AdvanceView:
 
 async def _apply(ctx: TenantContext, contract_ref: str, result: ProviderResult) -> AdvanceView:
     """Record the partner's answer: paid (ledger entry), declined, or still open."""
+    from pawpay.platform.jobs.services import tenant_now
+
+    store_now = await tenant_now(ctx)  # effective on the store's clock (a test clock moves it)
     async with tenant_scope(ctx):
         row = await _row(ctx, contract_ref, lock=True)
         assert row is not None
@@ -204,7 +207,7 @@ async def _apply(ctx: TenantContext, contract_ref: str, result: ProviderResult) 
             postings = [(RECEIVED, principal), (FEE, fee), (OUTSTANDING, -(principal + fee))]
             await ledger.post_entry(ctx, idempotency_key=f"advance-funded:{row['advance_id']}",
                                     description=f"advance paid by the financing partner ({contract_ref})",
-                                    postings=[(c, a) for c, a in postings if a != 0])
+                                    postings=[(c, a) for c, a in postings if a != 0], effective_at=store_now)
             changes.update({Advance.state: "funded", Advance.fee_fen: fee, Advance.funded_at: now,
                             Advance.provider_reference: (result.provider_reference or "")[:255]})
             action = "advance.funded"
@@ -280,6 +283,7 @@ async def mark_default(ctx: TenantContext, contract_ref: str, *, reason: str) ->
         AdvanceNotOutstanding: not funded, or nothing left to repay.
         SplitInFlight: a repayment split awaits the provider's answer (retry after the next batch).
     """
+    from pawpay.platform.jobs.services import tenant_now
     from pawpay.platform.settlement.services import splits_in_flight
 
     reason = (reason or "").strip()
@@ -302,7 +306,8 @@ async def mark_default(ctx: TenantContext, contract_ref: str, *, reason: str) ->
         await ledger.ensure_accounts(ctx, [OUTSTANDING, bearer])
         await ledger.post_entry(ctx, idempotency_key=f"advance-default:{row['advance_id']}",
                                 description=f"advance defaulted ({contract_ref}), borne per {row['guarantee_policy']}",
-                                postings=[(OUTSTANDING, remaining), (bearer, -remaining)])
+                                postings=[(OUTSTANDING, remaining), (bearer, -remaining)],
+                                effective_at=await tenant_now(ctx))
         now = utcnow()
         await Advance.update({
             Advance.state: "defaulted", Advance.defaulted_fen: remaining, Advance.defaulted_by: row["guarantee_policy"],

@@ -265,6 +265,12 @@ async def record_collection(
     return _item_view(row)
 
 
+async def _store_now(ctx: TenantContext) -> datetime:
+    from pawpay.platform.jobs.services import tenant_now
+
+    return await tenant_now(ctx)
+
+
 async def _ensure_schedule(ctx: TenantContext) -> None:
     from pawpay.platform.jobs.services import tenant_now
 
@@ -432,6 +438,7 @@ async def _plan_lines(ctx: TenantContext, batch: dict[str, Any], business_day: d
         return
     target, balance = await deposits.target_and_balance(ctx)
     owed = await _repayments_owed(ctx, {item["contract_ref"] for item in items})
+    store_now = await _store_now(ctx)  # entries are effective on the store's clock (a test clock moves it)
     now = utcnow()
     lines = []
     moved: dict[str, list[uuid.UUID]] = {}
@@ -452,7 +459,7 @@ async def _plan_lines(ctx: TenantContext, batch: dict[str, Any], business_day: d
             status, item_status = "withheld", "deposit_held"
             await ledger.post_entry(ctx, idempotency_key=f"settlement-deposit:{rid}",
                                     description=f"kept as deposit ({item['attempt_id']})",
-                                    postings=[(DEPOSIT, withheld), (HELD, -withheld)])
+                                    postings=[(DEPOSIT, withheld), (HELD, -withheld)], effective_at=store_now)
             await deposits.record_withheld(ctx, withheld, reference=item["attempt_id"])
         elif amounts.release_fen == 0 and not split:
             status, item_status = "succeeded", "released"  # fully refunded: nothing left to release
@@ -550,6 +557,7 @@ async def _record_answers(ctx: TenantContext, answers: list[tuple[dict[str, Any]
     """Record provider answers in one transaction: lines and items change, and the released sum
     is posted as one ledger entry, together (a line is answered once: re-checked under lock)."""
     now = utcnow()
+    store_now = await _store_now(ctx)
     failures: list[tuple[dict[str, Any], ProviderResult]] = []
     async with tenant_scope(ctx):
         still = {r["id"] for r in await SettlementLine.raw(
@@ -587,7 +595,7 @@ async def _record_answers(ctx: TenantContext, answers: list[tuple[dict[str, Any]
                 description=f"released to the store: {len(ids)} debit(s) "
                             f"({ids[0]}{' ... ' + ids[-1] if len(ids) > 1 else ''})"
                             + (f"; {split} fen split to the financing partner" if split else ""),
-                postings=[(c, a) for c, a in postings if a != 0])
+                postings=[(c, a) for c, a in postings if a != 0], effective_at=store_now)
             if split:
                 from pawpay.platform.advances.services import record_repayments
 

@@ -11,6 +11,7 @@ providers, contracts, settlement batches... which the session's shared stores sh
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import uuid
 from collections.abc import Awaitable, Callable
@@ -73,12 +74,15 @@ class MerchantsWorld:
 
 @_cached("merchants")
 async def merchants_world(store: Any) -> MerchantsWorld:
-    """Terms (a new version), the merchant profile, and the 1-day expiry reminder of its certificate
-    (the daily reminder job, run at a moment only this store's certificate is due)."""
+    """Terms (a new version: T+1, advances allowed from the sandbox partner), the merchant profile,
+    and the 1-day expiry reminder of its certificate (the daily reminder job, run at a moment only
+    this store's certificate is due)."""
     from pawpay.platform.merchants import services as merchants
     from pawpay.platform.onboarding.testing import a_uscc
 
-    terms = await merchants.set_terms(OPS, store.tenant_id, merchants.default_terms(), reason="isolation fixture")
+    terms = await merchants.set_terms(OPS, store.tenant_id, dataclasses.replace(
+        merchants.default_terms(), settlement_days=1, advances_allowed=True, advance_ratio_bp=4500,
+        advance_fee_bp=600), reason="isolation fixture")
     # A far, store-specific expiry: run "the day before" it, no other store's document is due.
     expires = date(2060, 1, 1) + timedelta(days=uuid.UUID(str(store.tenant_id)).int % 3000)
     profile = await merchants.create_profile(OPS, store.tenant_id, merchants.StoreProfileInput(
@@ -180,10 +184,12 @@ class ContractsWorld:
 
 @_cached("contracts")
 async def contracts_world(store: Any) -> ContractsWorld:
-    """An active contract (draft, documents presented, signed with evidence) and its schedule."""
+    """An active contract (draft, documents presented, signed with evidence) and its schedule,
+    under the store's terms (advances allowed: signing it asks the partner for the advance)."""
     from pawpay.tenants.contracts import services as contracts
 
     ctx = store_ctx(store)
+    await merchants_world(store)
     await providers_world(store)
     plan = (await plans_world(store)).plan
     people = await customers_world(store)
@@ -195,6 +201,11 @@ async def contracts_world(store: Any) -> ContractsWorld:
         ip="203.0.113.7", user_agent="Mozilla/5.0 (iPhone)", device="iPhone 15", identity_reference="idv_123",
         esign_reference="esign_456", face_check_reference="face_789", payment_agreement_reference="agr_1",
         consents={"contract_terms": True, "debit_authorisation": True, "face_data": True}))
+    # Signing fires the contract-signed hook; its listeners' background work (the advance request)
+    # finishes here, so that the world is settled before a test compares the store's rows.
+    from pawpay.platform.advances import services as advances
+
+    await advances.drain()
     schedule = await contracts.installments(ctx, contract.id)
     evidence = await contracts.get_evidence(ctx, contract.id)
     assert schedule
@@ -258,7 +269,7 @@ class SettlementWorld:
 async def settlement_world(store: Any) -> SettlementWorld:
     """The contract's first installment debited at the sandbox with funds held (settlement_item),
     partly refunded (settlement_refund), released by the T+1 batch (settlement_batch, its line)."""
-    from pawpay.platform.hooks import ChargeRequest, ProviderStatus
+    from pawpay.platform.hooks import ChargeRequest, ProviderStatus, RefundRequest
     from pawpay.platform.providers.services import provider_for
     from pawpay.platform.settlement import services as settlement
 
@@ -277,8 +288,13 @@ async def settlement_world(store: Any) -> SettlementWorld:
         item = await settlement.record_collection(
             ctx, attempt_id=attempt, contract_ref=contract.contract_no, amount_fen=amount, fee_fen=fee,
             collected_at=COLLECTED_AT, settlement_days=1, provider_name="sandbox")
+        refunded_at = COLLECTED_AT + timedelta(hours=1)
+        set_clock(FrozenClock(refunded_at))
+        refunded = await payments.refund(pctx, RefundRequest(refund_id=f"rf-{attempt}", attempt_id=attempt,
+                                                             amount_fen=1_000, charge_amount_fen=amount))
+        assert refunded.status is ProviderStatus.SUCCEEDED, refunded
         refund = await settlement.record_refund(ctx, refund_id=f"rf-{attempt}", attempt_id=attempt, amount_fen=1_000,
-                                                refunded_at=COLLECTED_AT + timedelta(hours=1))
+                                                refunded_at=refunded_at)
     finally:
         set_clock(previous)
     batch = await settlement.run_settlement_batch(ctx, RELEASE_DAY)
@@ -298,6 +314,49 @@ async def deposits_world(store: Any) -> DepositsWorld:
 
     view = await deposits.set_monthly_fulfilment(store_ctx(store), 29_800, reason="isolation fixture: C-1 signed")
     return DepositsWorld(view)
+
+
+@dataclass
+class AdvancesWorld:
+    advance: Any
+
+
+@_cached("advances")
+async def advances_world(store: Any) -> AdvancesWorld:
+    """The contract's advance from the sandbox financing partner: requested by the contract-signed
+    hook in the background (awaited here); asking again is idempotent and returns it."""
+    from pawpay.platform.advances import services as advances
+
+    ctx = store_ctx(store)
+    contract = (await contracts_world(store)).contract
+    assert contract.first_due_on is not None
+    advance = await advances.request_advance_for_contract(
+        ctx, contract_ref=contract.contract_no, total_fen=contract.total_fen, terms_version=contract.terms_version,
+        periods=contract.periods, first_due_on=contract.first_due_on)
+    return AdvancesWorld(advance)
+
+
+@dataclass
+class ReconciliationWorld:
+    run: Any
+    differences: list[Any]
+
+
+@_cached("reconciliation")
+async def reconciliation_world(store: Any) -> ReconciliationWorld:
+    """The collection day reconciled against the sandbox's statement (recon_run), the statement
+    scripted to show the debit 1 fen short (recon_difference)."""
+    from pawpay.platform.providers.services import provider_for
+    from pawpay.platform.reconciliation import services as reconciliation
+
+    ctx = store_ctx(store)
+    item = (await settlement_world(store)).item
+    payments, _ = await provider_for(ctx, "payments")
+    payments.script_statement(str(store.tenant_id), alter={item.attempt_id: -1})
+    run = await reconciliation.reconcile_day(ctx, item.collected_on)
+    differences = await reconciliation.store_differences(ctx, item.collected_on)
+    assert differences, run
+    return ReconciliationWorld(run, differences)
 
 
 # Every tenant table a world fills, and the world that fills it.
@@ -328,4 +387,7 @@ TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "settlement_schedule": settlement_world,
     "deposit_account": deposits_world,
     "deposit_event": deposits_world,
+    "advance": advances_world,
+    "recon_run": reconciliation_world,
+    "recon_difference": reconciliation_world,
 }

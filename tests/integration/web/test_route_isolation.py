@@ -119,7 +119,12 @@ async def _a_batch_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
     return uuid.UUID(str((await worlds.settlement_world(store_a)).batch.id))
 
 
-IdFactory = Callable[[Any, dict[str, str]], Awaitable[uuid.UUID]]
+async def _a_contract_ref(store_a: Any, _values: dict[str, str]) -> str:
+    """A contract's number (advances are keyed by it), of a contract that has an advance."""
+    return str((await worlds.advances_world(store_a)).advance.contract_ref)
+
+
+IdFactory = Callable[[Any, dict[str, str]], Awaitable[uuid.UUID | str]]
 # Path parameter name -> factory of a real store-A object's id (given the path's other, non-id
 # values). Add one per new kind of id; the store worlds (tests/integration/tenancy/worlds.py) make
 # the objects through the domain services, once per store.
@@ -135,6 +140,7 @@ ID_FACTORIES: dict[str, IdFactory] = {
     "contract_id": _a_contract_id,
     "signing_id": _a_signing_id,
     "batch_id": _a_batch_id,
+    "contract_ref": _a_contract_ref,
 }
 # Path parameters that are not ids of tenant objects (and the value to call with; a tuple: every
 # one of them in turn).

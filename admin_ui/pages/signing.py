@@ -97,6 +97,8 @@ RESIDENCE_LABELS = {
     "none": N_("No fixed address"),
 }
 SPECIES_LABELS = {"cat": N_("Cat"), "dog": N_("Dog")}
+ANSWER_LABELS = {"occupation_labels": OCCUPATION_LABELS, "income_labels": INCOME_LABELS,
+                 "residence_labels": RESIDENCE_LABELS}
 # Service error details shown to the customer (translated by the catalogs).
 SERVICE_MESSAGES = (
     N_("enter an 11-digit mainland mobile number"),
@@ -548,7 +550,7 @@ class SigningPages(Controller):
             "signing": view, "decisions": await signing.decisions(ctx, signing_id), "state_labels": STATE_LABELS,
             "step_titles": STEP_TITLES, "outcome_labels": OUTCOME_LABELS, "reason_labels": REASON_LABELS,
             "steps": rules.STEPS, "total_steps": rules.TOTAL_STEPS, "errors": {},
-            "can_review": MANAGER in shell.principal.roles,
+            "can_review": MANAGER in shell.principal.roles, **ANSWER_LABELS,
         })
 
     @post("/{signing_id:uuid}/review", name="signings:review", opt={"roles": {MANAGER}}, status_code=303)
@@ -567,7 +569,7 @@ class SigningPages(Controller):
                 "signing": view, "decisions": await signing.decisions(ctx, signing_id),
                 "state_labels": STATE_LABELS, "step_titles": STEP_TITLES, "outcome_labels": OUTCOME_LABELS,
                 "reason_labels": REASON_LABELS, "steps": rules.STEPS, "total_steps": rules.TOTAL_STEPS,
-                "errors": field_errors(exc), "can_review": True,
+                "errors": field_errors(exc), "can_review": True, **ANSWER_LABELS,
             }, status_code=422)
         message = N_("Approved: the customer can go on to the contracts.") if approve else N_("Declined.")
         return redirect(f"{PAGE}/{signing_id}", flash(message))

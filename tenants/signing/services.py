@@ -129,6 +129,7 @@ class SigningView:
     contract_id: uuid.UUID | None
     decline_reason: str
     edits: int
+    form_seconds: int | None
     channel: str
     started_by: str
     action_urls: dict[str, str]
@@ -238,7 +239,7 @@ def _view(row: dict[str, Any]) -> SigningView:
         conditions=list(_json(row["conditions"], [])), down_payment_fen=int(row["down_payment_fen"] or 0),
         down_payment_status=row["down_payment_status"], customer_id=row["customer_id"], pet_id=row["pet_id"],
         contract_id=row["contract_id"], decline_reason=row["decline_reason"], edits=int(row["edits"] or 0),
-        channel=row["channel"], started_by=row["started_by"],
+        form_seconds=row["form_seconds"], channel=row["channel"], started_by=row["started_by"],
         action_urls={k.removesuffix("_url"): v for k, v in refs.items() if k.endswith("_url") and isinstance(v, str)},
         created_at=row["created_at"], updated_at=row["updated_at"], completed_at=row["completed_at"],
     )

@@ -306,3 +306,26 @@ async def test_staff_link_and_list(browser: Any) -> None:
     assert made.status_code == 200
     assert f"/sign/{s.store.slug}/start?plan={s.plan.id}" in made.text
     assert "<svg" in made.text
+
+
+async def test_conditional_with_a_proof_goes_to_the_review_queue(browser: Any, new_browser: Any) -> None:
+    s = await signing_store()
+    c = Customer(browser, s)
+    await c.to_risk(id_number=make_id(score=505))
+    await c.ok("risk", {"action": "run"})
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    uploaded = await c.b.client.post(f"{c.base}/risk", data={"action": "proof", "kind": "residence", "_csrf": c.csrf},
+                                     files={"file": ("proof.pdf", pdf, "application/pdf")})
+    assert uploaded.status_code == 303, uploaded.text[:2000]
+    status = await c.b.get(f"{c.base}/status")
+    assert 'data-testid="review"' in status.text
+    staff = await new_browser()
+    await staff.sign_in(s.store.manager_email)
+    detail = await staff.get(f"/admin/signings/{c.signing_id}")
+    assert detail.status_code == 200
+    assert "已上传证明" in detail.text
+    declined = await staff.submit(f"/admin/signings/{c.signing_id}/review",
+                                  {"verdict": "decline", "reason": "证明不清晰"},
+                                  csrf_from=f"/admin/signings/{c.signing_id}")
+    assert declined.status_code == 303
+    assert 'data-testid="declined"' in (await c.b.get(f"{c.base}/status")).text

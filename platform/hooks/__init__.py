@@ -76,7 +76,7 @@ from pawpay.platform.hooks.warehouses import (
     WarehouseProvider,
 )
 
-HOOKS_API_VERSION = 1
+HOOKS_API_VERSION = 2
 
 __all__ = [
     "CURRENCY_CNY",

@@ -130,7 +130,8 @@ class PawPayPluginManager(pluggy.PluginManager):
             provided = [p.key for p in self.providers().all() if p.plugin == name]
             if provided:
                 contributions["providers"] = provided
-            for hook_name in ("pawpay_tenant_created", "pawpay_audit_recorded", "pawpay_provider_event"):
+            for hook_name in ("pawpay_tenant_created", "pawpay_audit_recorded", "pawpay_provider_event",
+                              "pawpay_contract_signed"):
                 if any(impl.plugin is plugin for impl in getattr(self.hook, hook_name).get_hookimpls()):
                     contributions.setdefault("listens to", []).append(hook_name)
             infos.append(PluginInfo(name, dists.get(id(plugin), "pawpay (built in)"), contributions))

@@ -201,5 +201,5 @@ def pawpay_contract_signed(tenant_id: str, contract: ContractSigned) -> None:
     :param tenant_id: the store (a UUID string).
     :param contract: a :class:`~pawpay.platform.hooks.types.ContractSigned` (no personal data).
 
-    .. versionadded:: 0.2
+    .. versionadded:: 2
     """

@@ -23,8 +23,6 @@ is logged and stored, it never undoes the signing. See :mod:`.rules` for the fir
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import logging
 import re
@@ -40,6 +38,7 @@ from asyncpg.exceptions import UniqueViolationError
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
 from pawpay.platform.errors import NotFound, ValidationFailed
+from pawpay.platform.events import services as events
 from pawpay.platform.hooks import ContractSigned, MiniProgramMessage, ProviderResult, SmsMessage
 from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.ledger import services as ledger
@@ -412,23 +411,11 @@ async def activate(
 
 
 async def _broadcast_signed(ctx: TenantContext, view: ContractView) -> None:
-    # NOTE: the plugin manager is private to the platform (import-linter); there is no public
-    # broadcast helper yet, so it is looked up at call time (see docs/contracts.md, "open points").
-    manager = importlib.import_module("pawpay.platform.hooks._manager").get_plugin_manager()
     assert view.first_due_on is not None
-    kwargs = {"tenant_id": str(ctx.tenant_id), "contract": ContractSigned(
+    await events.broadcast("pawpay_contract_signed", tenant_id=str(ctx.tenant_id), contract=ContractSigned(
         contract_id=str(view.id), contract_no=view.contract_no, customer_ref=str(view.customer_id),
         total_fen=view.total_fen, periods=view.periods, monthly_amount_fen=view.monthly_amount_fen,
-        first_due_on=view.first_due_on, terms_version=view.terms_version)}
-    # Each listener on its own: one that raises is logged and never keeps the others from hearing it.
-    for impl in manager.hook.pawpay_contract_signed.get_hookimpls():
-        try:
-            result = impl.function(*[kwargs[name] for name in impl.argnames])
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            log.exception("a pawpay_contract_signed listener failed",
-                          extra={"contract_id": str(view.id), "plugin": impl.plugin_name})
+        first_due_on=view.first_due_on, terms_version=view.terms_version))
 
 
 def signing_message_text(store_name: str, view: ContractView) -> str:

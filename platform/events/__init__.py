@@ -1,0 +1,1 @@
+"""Domain events: broadcast hooks (``pawpay_contract_signed``, ...) told to every listener."""

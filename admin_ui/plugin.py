@@ -19,7 +19,7 @@ STATIC = HERE / "static"
 DECLARING_PAGE_MODULES: tuple[str, ...] = (
     "business_calendar", "alerts", "applications", "merchants", "settlement",
     "catalog", "plans", "customers", "contracts", "signing",
-    "advances", "reconciliation", "reports",
+    "advances", "reconciliation", "reports", "billing", "dunning",
 )
 
 

@@ -1,0 +1,3 @@
+"""Registers the store billing component."""
+
+from __future__ import annotations

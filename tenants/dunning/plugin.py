@@ -1,0 +1,3 @@
+"""Registers the store dunning component."""
+
+from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Dunning: the store's humane ladder after a failed debit, staff tasks and work queues, pauses and early terminations."""
+"""Dunning: the store's humane ladder after a failed debit, staff tasks and work queues, pauses and terminations."""

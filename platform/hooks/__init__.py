@@ -65,7 +65,14 @@ from pawpay.platform.hooks.registry import (
     RegisteredProvider,
 )
 from pawpay.platform.hooks.specs import PROJECT_NAME, hookimpl, hookspec
-from pawpay.platform.hooks.types import ContractSigned, DueItem, DueWork, NavItem, ProviderRegistry
+from pawpay.platform.hooks.types import (
+    ContractSigned,
+    DueItem,
+    DueWork,
+    InstallmentPaid,
+    NavItem,
+    ProviderRegistry,
+)
 from pawpay.platform.hooks.warehouses import (
     OrderLine,
     OutboundOrder,
@@ -107,6 +114,7 @@ __all__ = [
     "FinancingProvider",
     "IdentityProvider",
     "IdentitySession",
+    "InstallmentPaid",
     "MiniProgramMessage",
     "NavItem",
     "NotificationProvider",

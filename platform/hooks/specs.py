@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pawpay.platform.hooks.providers import WebhookEvent
-    from pawpay.platform.hooks.types import ContractSigned, DueWork, NavItem, ProviderRegistry
+    from pawpay.platform.hooks.types import ContractSigned, DueWork, InstallmentPaid, NavItem, ProviderRegistry
 
 PROJECT_NAME = "pawpay"
 
@@ -200,6 +200,25 @@ def pawpay_contract_signed(tenant_id: str, contract: ContractSigned) -> None:
 
     :param tenant_id: the store (a UUID string).
     :param contract: a :class:`~pawpay.platform.hooks.types.ContractSigned` (no personal data).
+
+    .. versionadded:: 2
+    """
+
+
+@hookspec
+def pawpay_installment_paid(tenant_id: str, installment: InstallmentPaid) -> None:
+    """Observe an installment paid by debit: its period is released for fulfilment (the warehouse
+    ships the period's goods, points were granted, the ledger has the collection).
+
+    Broadcast once per installment, after the transaction that recorded the payment committed
+    (never for a rolled-back one; a duplicate webhook or a re-run debit job does not broadcast
+    again). Called outside any database scope: an implementation opens its own. It may be
+    ``async`` (it is awaited). One that raises is logged and neither undoes the payment nor keeps
+    the other listeners from hearing it; do durable work idempotently (keyed by
+    ``installment.installment_id``).
+
+    :param tenant_id: the store (a UUID string).
+    :param installment: a :class:`~pawpay.platform.hooks.types.InstallmentPaid` (no personal data).
 
     .. versionadded:: 2
     """

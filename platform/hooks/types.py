@@ -95,3 +95,28 @@ class ContractSigned:
     monthly_amount_fen: int
     first_due_on: date
     terms_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentPaid:
+    """An installment a customer has just paid by debit (its period is released for fulfilment).
+
+    Attributes:
+        installment_id: the installment's id (a UUID string).
+        contract_id: its contract's id (a UUID string).
+        contract_no: the store's human-readable contract number.
+        sequence: the installment's number in the schedule (1 = first period).
+        amount_fen: the amount collected, integer fen.
+        paid_at: when the provider collected it (aware UTC).
+        attempt_id: the debit attempt that collected it (the provider's idempotency key).
+
+    .. versionadded:: 2
+    """
+
+    installment_id: str
+    contract_id: str
+    contract_no: str
+    sequence: int
+    amount_fen: int
+    paid_at: datetime
+    attempt_id: str

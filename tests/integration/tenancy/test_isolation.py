@@ -305,6 +305,8 @@ async def test_every_tenant_table_has_a_row_of_store_a(world: World) -> None:
         + "\n".join(f"  {t}: {e}" for t, e in world.seed_errors.items())
     )
     assert set(tenant_tables(world)) >= {"account", "api_key", "web_session", "audit_entry"}
+    stale = sorted(set(ROW_FACTORIES) - set(tenant_tables(world)))
+    assert not stale, f"ROW_FACTORIES / TABLE_WORLDS name tables that are not tenant tables (any more): {stale}"
     for table in tenant_tables(world):
         assert world.samples[table]["tenant_id"] == world.a.tenant_id
 

@@ -164,6 +164,7 @@ SERVICE_MESSAGES = (
     N_("this signing is not waiting for a review"),
     N_("signing not found"),
     N_("the page has expired; reload it and try again"),
+    N_("no such plan"),
 )
 
 
@@ -217,10 +218,19 @@ def _login_page(request: Request[Any, Any, Any], store: signing.StoreRef, *, pla
 async def start(request: Request[Any, Any, Any], store_slug: FromPath[str]) -> Template | Redirect:
     store = await signing.resolve_store(store_slug)
     plan_raw = request.query_params.get("plan") or ""
+    if store.status != "active":
+        return _login_page(request, store, plan=plan_raw, stage="closed",
+                           errors={"__all__": N_("this store is not taking new signings right now")})
     session = await _session(request, store)
     if session is None:
         return _login_page(request, store, plan=plan_raw)
-    view = await signing.start_signing(store.context(), session, _plan_param(plan_raw))
+    try:
+        view = await signing.start_signing(store.context(), session, _plan_param(plan_raw))
+    except PawPayError as exc:
+        if not (is_form_error(exc) or exc.http_status == 404):
+            raise
+        return _login_page(request, store, plan=plan_raw, stage="closed", errors={"__all__": exc.detail},
+                           status_code=exc.http_status)
     return Redirect(path=f"{SIGN}/{store.slug}/s/{view.id}", status_code=303)
 
 

@@ -329,3 +329,27 @@ async def test_conditional_with_a_proof_goes_to_the_review_queue(browser: Any, n
                                   csrf_from=f"/admin/signings/{c.signing_id}")
     assert declined.status_code == 303
     assert 'data-testid="declined"' in (await c.b.get(f"{c.base}/status")).text
+
+
+async def test_a_suspended_store_takes_no_new_signing(browser: Any) -> None:
+    from pawpay.platform.merchants.services import suspend_store
+    from pawpay.platform.tenancy.context import PlatformContext
+
+    s = await signing_store()
+    c = Customer(browser, s)
+    await c.login()
+    await suspend_store(PlatformContext(actor_label="test"), s.store.tenant_id, reason="test")
+    page = await c.b.get(f"/sign/{s.store.slug}/start?plan={s.plan.id}")
+    assert 'data-testid="closed"' in page.text
+    assert "该门店暂不受理新签约" in page.text
+    unknown_plan = await signing_store()
+    other = Customer(await _fresh(browser), unknown_plan)
+    await other.login()
+    missing = await other.b.get(f"/sign/{unknown_plan.store.slug}/start?plan={uuid.uuid4()}")
+    assert missing.status_code == 404
+    assert 'data-testid="closed"' in missing.text
+
+
+async def _fresh(browser: Any) -> Any:
+    browser.client.cookies.clear()
+    return browser

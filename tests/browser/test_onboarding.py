@@ -139,6 +139,10 @@ async def test_a_store_applies_is_approved_and_its_manager_signs_in_in_test_mode
     assert detail.application.state == "approved"
     tenant_id = detail.application.provisioned_tenant_id
     assert tenant_id is not None
+    from pawpay.platform.merchants.services import store_terms
+
+    terms = await store_terms(ops_ctx, tenant_id)
+    assert (terms.fee_rate_bp, terms.settlement_days, terms.deposit_ratio_bp) == (300, 1, 3000)
 
     # 3. The manager accepts the invitation, signs in and lands on /admin in test mode.
     manager = await chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
@@ -178,8 +182,8 @@ async def test_a_store_applies_is_approved_and_its_manager_signs_in_in_test_mode
         assert action in on_application, (action, on_application)
     assert on_application.count("onboarding.document_added") == len(DOCUMENTS) + len(PHOTOS)
     in_store = await actions(AuditFilter(tenant_id=tenant_id))
-    for action in ("tenant.created", "merchant.provisioned", "invitation.created", "account.created",
-                   "invitation.accepted", "session.login"):
+    for action in ("tenant.created", "merchant.provisioned", "merchant.terms_set", "invitation.created",
+                   "account.created", "invitation.accepted", "session.login"):
         assert action in in_store, (action, in_store)
     logins, _ = await list_entries(ops_ctx, AuditFilter(action="session.login", tenant_id=tenant_id))
     assert [entry.actor_label for entry in logins] == [manager_email]

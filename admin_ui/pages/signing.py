@@ -60,6 +60,7 @@ STATE_LABELS = {
     rules.MANUAL_REVIEW: N_("Manual review"),
     rules.DECLINED: N_("Declined"),
     rules.COMPLETED: N_("Signed"),
+    rules.EXPIRED: N_("Expired"),
 }
 OUTCOME_LABELS = {
     rules.APPROVE: N_("Approved"),
@@ -165,6 +166,7 @@ SERVICE_MESSAGES = (
     N_("signing not found"),
     N_("the page has expired; reload it and try again"),
     N_("no such plan"),
+    N_("this signing has expired; start again from the store's link"),
 )
 
 

@@ -34,7 +34,8 @@ TOTAL_STEPS: Final = len(STEPS)
 EDITABLE: Final = frozenset({PLAN, PET, DETAILS})
 
 IN_PROGRESS, MANUAL_REVIEW, DECLINED, COMPLETED = "in_progress", "manual_review", "declined", "completed"
-STATES: Final = (IN_PROGRESS, MANUAL_REVIEW, DECLINED, COMPLETED)
+EXPIRED = "expired"  # abandoned half-way (see services.expire_stale)
+STATES: Final = (IN_PROGRESS, MANUAL_REVIEW, DECLINED, COMPLETED, EXPIRED)
 
 
 def step_number(step: str) -> int:
@@ -59,6 +60,8 @@ def check_state(state: str) -> None:
         raise SigningClosed("this application was declined", SigningErrorCode.SIGNING_DECLINED)
     if state == COMPLETED:
         raise SigningClosed("this contract is already signed")
+    if state == EXPIRED:
+        raise SigningClosed("this signing has expired; start again from the store's link")
 
 
 def check_step(step: str, completed: Mapping[str, object], state: str) -> None:

@@ -72,6 +72,9 @@ OTP_PURPOSE = "signing-otp"
 PROOF_PURPOSE = "signing-proofs"
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 MAX_REAL_NAME_FAILURES = 3
+STALE_AFTER = timedelta(hours=24)  # an in-progress signing untouched this long expires
+PURGE_AFTER = timedelta(days=1)  # used/expired codes and sessions are deleted this long after
+EXPIRE_BATCH = 500
 # Anti-fraud: the minimum time on the details form; a module attribute so in-process tests can lower it.
 min_form_seconds = rules.MIN_FORM_SECONDS
 
@@ -1191,6 +1194,34 @@ async def review(ctx: TenantContext, signing_id: uuid.UUID, *, approve: bool, re
         await record(ctx, "signing.reviewed", target_type="signing", target_id=str(signing_id),
                      before={"state": row["state"]}, after={"verdict": verdict, "reason": reason[:2000]})
         return _view(await _row(ctx, signing_id))
+
+
+async def expire_stale(now: datetime) -> int:
+    """Expire signings left in progress for :data:`STALE_AFTER`: a contract still pending signature
+    is abandoned (the pet is free again), the signing becomes ``expired``. Also deletes one-time
+    codes and sessions dead for :data:`PURGE_AFTER`. Runs in the periodic job's platform scope
+    (or opens one); each store's changes in its own tenant scope, audited. Returns how many expired.
+    """
+    async with platform_scope("signing: expire abandoned signings"):
+        stale = await Signing.select(Signing.id, Signing.tenant_id, Signing.contract_id).where(
+            (Signing.state == rules.IN_PROGRESS) & (Signing.updated_at < now - STALE_AFTER)
+        ).order_by(Signing.updated_at).limit(EXPIRE_BATCH)
+        for item in stale:
+            ctx = TenantContext(tenant_id=item["tenant_id"], actor_label="signing expiry")
+            async with tenant_scope(ctx):
+                row = await _row(ctx, item["id"], lock=True)
+                if row["state"] != rules.IN_PROGRESS:
+                    continue
+                if row["contract_id"] is not None:
+                    contract = await contracts.get_contract(ctx, row["contract_id"])
+                    if contract.state in ("draft", "pending_signature"):
+                        await contracts.abandon(ctx, contract.id, reason="signing abandoned by the customer")
+                await _update(ctx, item["id"], {Signing.state: rules.EXPIRED})
+                await record(ctx, "signing.expired", target_type="signing", target_id=str(item["id"]),
+                             before={"state": row["state"]}, after={"state": rules.EXPIRED})
+        await SigningOtp.delete().where(SigningOtp.created_at < now - PURGE_AFTER)
+        await SigningSession.delete().where(SigningSession.expires_at < now - PURGE_AFTER)
+    return len(stale)
 
 
 async def signing_link(ctx: TenantContext, plan_id: uuid.UUID, *, base_url: str) -> str:

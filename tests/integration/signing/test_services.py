@@ -360,3 +360,29 @@ async def test_the_same_name_and_id_mismatch_three_times_declines() -> None:
     declined = await signing.start_identity(s.ctx, session, view.id, face_consent=True)
     assert declined.state == "declined"
     assert declined.decline_reason == "ID_MISMATCH_REAL_NAME"
+
+
+async def test_an_abandoned_signing_expires_and_frees_the_pet() -> None:
+    from pawpay.platform.clock import utcnow
+
+    s = await signing_store()
+    walk = await walk_to_risk(s)
+    await signing.run_risk(s.ctx, walk.session, walk.view.id)
+    preview = await signing.contract_preview(s.ctx, walk.session, walk.view.id)
+    assert await signing.expire_stale(utcnow()) == 0 or (
+        await signing.get_signing(s.ctx, walk.session, walk.view.id)).state == "in_progress"
+    assert (await signing.get_signing(s.ctx, walk.session, walk.view.id)).state == "in_progress"
+    assert await signing.expire_stale(utcnow() + timedelta(hours=25)) >= 1
+    view = await signing.get_signing(s.ctx, walk.session, walk.view.id)
+    assert view.state == "expired"
+    assert (await contracts.get_contract(s.ctx, preview.contract_id)).state == "cancelled"
+    with pytest.raises(Conflict):
+        await signing.start_esign(s.ctx, walk.session, walk.view.id, agree_terms=True)
+
+
+def test_the_expiry_job_is_registered() -> None:
+    from pawpay.platform.hooks._manager import get_plugin_manager
+
+    names = [w.name for works in get_plugin_manager().hook.pawpay_due_work() for w in works]
+    assert "periodic:signing_expire_stale" in names
+    assert "pawpay.tenants.signing.actors" in [m for ms in get_plugin_manager().hook.pawpay_actor_modules() for m in ms]

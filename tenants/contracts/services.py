@@ -754,9 +754,114 @@ async def _render(ctx: TenantContext, view: ContractView) -> bytes:
         contents_text=contents_text(view.contents), gift_text=view.gift_text, created_at=view.created_at))
 
 
+# --- additive (issue 7, dunning): pauses extend the schedule; a stop cancels the periods after a date ---------
+
+def _plus_months(day: date, months: int) -> date:
+    import calendar
+
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+async def pause_installments(ctx: TenantContext, contract_id: uuid.UUID, *, periods: int,
+                             reason: str) -> list[InstallmentView]:
+    """Pause the next ``periods`` (1 or 2) open installments of an active contract (pet illness, by
+    agreement) and extend the schedule: those and every later open installment fall ``periods`` months
+    later, and ``end_on`` moves with them. The paused ones stay ``paused`` until the caller resumes them
+    (``set_installment_status(..., "due")``). Returns the paused installments.
+
+    Raises:
+        ValidationFailed: ``periods`` not 1 or 2, no reason, or fewer open installments than ``periods``.
+        InvalidTransition: the contract is not active.
+    """
+    reason = (reason or "").strip()
+    if periods not in (1, 2):
+        raise ValidationFailed("a pause is 1 or 2 periods", field="periods")
+    if not reason:
+        raise ValidationFailed("a reason is required", field="reason")
+    async with tenant_scope(ctx):
+        current = await _row(ctx, contract_id, lock=True)
+        if current.state != State.ACTIVE:
+            raise InvalidTransition("only an active contract can be paused", current=current.state)
+        rows = await Installment.select(*_INSTALLMENT_COLUMNS).where(
+            (Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract_id)
+            & (Installment.status == InstallmentStatus.DUE.value)).order_by(Installment.sequence)
+        if len(rows) < periods:
+            raise ValidationFailed("not enough open periods to pause", field="periods")
+        first = rows[0]["sequence"]
+        later = await Installment.select(Installment.id, Installment.due_on).where(
+            (Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract_id)
+            & (Installment.sequence >= first)
+            & Installment.status.is_in([s.value for s in rules.OPEN_INSTALLMENTS])).order_by(
+            Installment.sequence, ascending=False)
+        stamp = utcnow()
+        for row in later:
+            await Installment.update({Installment.due_on: _plus_months(row["due_on"], periods),
+                                      Installment.updated_at: stamp}).where(
+                (Installment.tenant_id == ctx.tenant_id) & (Installment.id == row["id"]))
+        paused = [r["id"] for r in rows[:periods]]
+        await Installment.update({Installment.status: InstallmentStatus.PAUSED.value,
+                                  Installment.updated_at: stamp}).where(
+            (Installment.tenant_id == ctx.tenant_id) & Installment.id.is_in(paused))
+        if current.end_on is not None:
+            await Contract.update({Contract.end_on: _plus_months(current.end_on, periods),
+                                   Contract.updated_at: stamp}).where(
+                (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
+        await record(ctx, "contract.installments_paused", target_type="contract", target_id=str(contract_id),
+                     after={"periods": periods, "sequences": [r["sequence"] for r in rows[:periods]],
+                            "reason": reason[:2000]})
+        return [await _installment(ctx, i) for i in paused]
+
+
+async def stop_installments_after(ctx: TenantContext, contract_id: uuid.UUID, *, after: date,
+                                  reason: str) -> tuple[ContractView, int]:
+    """Stop the debits of an active contract after a store-local date (pet death or loss, no penalty):
+    open installments due after ``after`` are cancelled and their amount is taken off the books
+    (key ``contract-stopped:<no>``); those due on or before it stay owed. When nothing is left open the
+    contract is ``terminated``. Returns ``(view, cancelled_fen)``.
+
+    Raises:
+        ValidationFailed: no reason.
+        InvalidTransition: the contract is not active.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("a reason is required", field="reason")
+    async with tenant_scope(ctx):
+        current = await _row(ctx, contract_id, lock=True)
+        if current.state != State.ACTIVE:
+            raise InvalidTransition("only an active contract can be stopped", current=current.state)
+        open_where = ((Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract_id)
+                      & Installment.status.is_in([s.value for s in rules.OPEN_INSTALLMENTS]))
+        rows = await Installment.select(Installment.id, Installment.amount_fen).where(
+            open_where & (Installment.due_on > after))
+        cancelled_fen = sum(int(r["amount_fen"]) for r in rows)
+        stamp = utcnow()
+        if rows:
+            await Installment.update({Installment.status: InstallmentStatus.CANCELLED.value,
+                                      Installment.updated_at: stamp}).where(
+                (Installment.tenant_id == ctx.tenant_id) & Installment.id.is_in([r["id"] for r in rows]))
+            receivable = f"customer_receivable:{current.contract_no}"
+            await ledger.post_entry(ctx, idempotency_key=f"contract-stopped:{current.contract_no}",
+                                    description=f"contract {current.contract_no} stopped: unearned remainder",
+                                    postings=[("contract_sales", cancelled_fen), (receivable, -cancelled_fen)])
+        still_open = await Installment.count().where(open_where)
+        if not still_open:
+            rules.transition(current.state, State.TERMINATED)
+            await Contract.update({Contract.state: State.TERMINATED.value, Contract.ended_at: stamp,
+                                   Contract.end_reason: reason[:2000], Contract.updated_at: stamp}).where(
+                (Contract.tenant_id == ctx.tenant_id) & (Contract.id == contract_id))
+        await record(ctx, "contract.installments_stopped", target_type="contract", target_id=str(contract_id),
+                     after={"after": after.isoformat(), "cancelled": len(rows), "cancelled_fen": cancelled_fen,
+                            "still_open": int(still_open), "reason": reason[:2000]})
+        return await _row(ctx, contract_id), cancelled_fen
+
+
 __all__ = [
     "ContractView", "EvidenceInput", "EvidenceView", "InstallmentView", "abandon", "activate",
     "cancel_in_cooling_off", "contents_text", "create_draft", "due_installments", "get_by_number", "get_contract",
-    "get_evidence", "get_installment", "installments", "list_contracts", "mark_pending_signature", "penalty_quote",
-    "render_pdf", "send_signing_messages", "set_installment_status", "signing_message_text", "terminate",
+    "get_evidence", "get_installment", "installments", "list_contracts", "mark_pending_signature", "pause_installments",
+    "penalty_quote", "render_pdf", "send_signing_messages", "set_installment_status", "signing_message_text",
+    "stop_installments_after", "terminate",
 ]

@@ -1,3 +1,23 @@
 """Registers the store dunning component."""
 
 from __future__ import annotations
+
+from pawpay.platform.hooks import hookimpl
+
+
+@hookimpl
+def pawpay_piccolo_apps() -> list[str]:
+    return ["pawpay.tenants.dunning.piccolo_app"]
+
+
+@hookimpl
+def pawpay_actor_modules() -> list[str]:
+    return ["pawpay.tenants.dunning.actors"]
+
+
+@hookimpl
+def pawpay_due_work() -> list[object]:
+    # Not from the actors module: importing it would declare the actors before the broker is set.
+    from pawpay.tenants.dunning.due import DUE_WORK
+
+    return list(DUE_WORK)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from pawpay.platform.hooks import hookimpl
 
@@ -24,9 +25,10 @@ def pawpay_route_handlers() -> list[object]:
 
 
 @hookimpl
-def pawpay_contract_signed(tenant_id: str, contract: ContractSigned) -> None:
-    """Request the contract's advance in the background where the store's pinned terms allow it."""
-    from pawpay.platform.advances.services import schedule_contract_signed
+def pawpay_contract_signed(tenant_id: str, contract: ContractSigned) -> Coroutine[Any, Any, Any]:
+    """Request the contract's advance where the store's pinned terms allow it. Returns the work as
+    an awaitable: the contracts domain awaits its listeners after the signing committed."""
+    from pawpay.platform.advances.services import on_contract_signed
 
-    schedule_contract_signed(uuid.UUID(tenant_id), contract.contract_no, contract.total_fen, contract.terms_version,
-                             contract.periods, contract.first_due_on)
+    return on_contract_signed(uuid.UUID(tenant_id), contract.contract_no, contract.total_fen, contract.terms_version,
+                              contract.periods, contract.first_due_on)

@@ -24,7 +24,6 @@ Ledger entries (store's books):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Iterable
@@ -427,8 +426,6 @@ async def ops_mark_default(ctx: PlatformContext, tenant_id: uuid.UUID, contract_
 
 # --- the contract-signed hook ---------------------------------------------------------------------
 
-_tasks: set[asyncio.Task[Any]] = set()
-
 
 async def on_contract_signed(tenant_id: uuid.UUID, contract_ref: str, total_fen: int, terms_version: int,
                              periods: int, first_due_on: date) -> AdvanceView | None:
@@ -443,23 +440,3 @@ async def on_contract_signed(tenant_id: uuid.UUID, contract_ref: str, total_fen:
     except Exception:
         log.exception("advance request after signing failed", extra={"tenant_id": str(tenant_id)})
         return None
-
-
-def schedule_contract_signed(tenant_id: uuid.UUID, contract_ref: str, total_fen: int, terms_version: int,
-                             periods: int, first_due_on: date) -> None:
-    """Run :func:`on_contract_signed` in the background of the running loop (the hook is sync)."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # no loop (a sync caller): run it here
-        asyncio.run(on_contract_signed(tenant_id, contract_ref, total_fen, terms_version, periods, first_due_on))
-        return
-    task = loop.create_task(on_contract_signed(tenant_id, contract_ref, total_fen, terms_version, periods,
-                                               first_due_on))
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-
-
-async def drain() -> None:
-    """Wait for the background advance requests started by the hook (tests, shutdown)."""
-    while _tasks:
-        await asyncio.gather(*list(_tasks), return_exceptions=True)

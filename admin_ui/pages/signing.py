@@ -105,6 +105,7 @@ SERVICE_MESSAGES = (
     N_("enter an 11-digit mainland mobile number"),
     N_("a code was sent a moment ago; wait a minute before asking again"),
     N_("too many codes were sent to this phone; try again in an hour"),
+    N_("too many codes were asked from this network; try again later"),
     N_("the SMS could not be sent; try again in a minute"),
     N_("enter the 6-digit code from the SMS"),
     N_("ask for a code first"),

@@ -85,6 +85,7 @@ OTP_TTL: Final = timedelta(minutes=5)
 OTP_MAX_ATTEMPTS: Final = 5
 OTP_RESEND_AFTER: Final = timedelta(seconds=60)
 OTP_MAX_PER_HOUR: Final = 5
+OTP_MAX_PER_IP_HOUR: Final = 20  # per store
 SESSION_TTL: Final = timedelta(hours=2)
 _CODE = re.compile(r"^\d{6}$")
 

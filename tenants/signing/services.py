@@ -326,6 +326,12 @@ async def request_code(ctx: TenantContext, phone: str, *, ip: str = "") -> OtpSe
             raise OtpRateLimited()
         if len(recent) >= rules.OTP_MAX_PER_HOUR:
             raise OtpRateLimited("too many codes were sent to this phone; try again in an hour")
+        if ip:  # SMS bombing: one address asking codes for many phones
+            from_ip = await SigningOtp.count().where(
+                (SigningOtp.tenant_id == ctx.tenant_id) & (SigningOtp.ip == ip[:64])
+                & (SigningOtp.created_at > now - timedelta(hours=1)))
+            if from_ip >= rules.OTP_MAX_PER_IP_HOUR:
+                raise OtpRateLimited("too many codes were asked from this network; try again later")
         await SigningOtp.insert(SigningOtp(
             id=otp_id, tenant_id=ctx.tenant_id, phone_index=index,
             code_hash=blind_index(f"{otp_id}:{code_value}", purpose=OTP_PURPOSE), expires_at=now + rules.OTP_TTL,

@@ -386,3 +386,13 @@ def test_the_expiry_job_is_registered() -> None:
     names = [w.name for works in get_plugin_manager().hook.pawpay_due_work() for w in works]
     assert "periodic:signing_expire_stale" in names
     assert "pawpay.tenants.signing.actors" in [m for ms in get_plugin_manager().hook.pawpay_actor_modules() for m in ms]
+
+
+async def test_one_address_cannot_ask_codes_for_many_phones() -> None:
+    s = await signing_store()
+    for _ in range(20):
+        await signing.request_code(s.ctx, new_phone(), ip="198.51.100.99")
+    with pytest.raises(BusinessRuleViolation) as limited:
+        await signing.request_code(s.ctx, new_phone(), ip="198.51.100.99")
+    assert str(limited.value.code) == SigningErrorCode.SIGNING_OTP_RATE_LIMITED
+    await signing.request_code(s.ctx, new_phone(), ip="198.51.100.100")

@@ -124,18 +124,18 @@ async def test_a_default_follows_the_guarantee_policy(frozen: Any, policy: str, 
 
 
 async def test_the_contract_signed_hook_requests_the_advance(frozen: Any) -> None:
+    from pawpay.platform.advances import plugin
     from pawpay.platform.hooks import ContractSigned
     from pawpay.platform.hooks._manager import get_plugin_manager
 
+    # The advances plugin listens (its hookimpl returns the work the contracts domain awaits).
+    assert plugin in get_plugin_manager().get_plugins()
     books = await new_books()
     await books.sign("C-hook", 300_000)
-    results = get_plugin_manager().hook.pawpay_contract_signed(
-        tenant_id=str(books.ctx.tenant_id), contract=ContractSigned(
-            contract_id="00000000-0000-0000-0000-000000000001", contract_no="C-hook", customer_ref="x",
-            total_fen=300_000, periods=10, monthly_amount_fen=30_000, first_due_on=FIRST_DUE,
-            terms_version=books.terms_version))
-    for result in results:  # the contracts domain awaits its listeners after the signing committed
-        await result
+    await plugin.pawpay_contract_signed(tenant_id=str(books.ctx.tenant_id), contract=ContractSigned(
+        contract_id="00000000-0000-0000-0000-000000000001", contract_no="C-hook", customer_ref="x",
+        total_fen=300_000, periods=10, monthly_amount_fen=30_000, first_due_on=FIRST_DUE,
+        terms_version=books.terms_version))
     view = await advances.get_advance(books.ctx, "C-hook")
     assert (view.state, view.principal_fen) == ("funded", 135_000)
     totals = await advances.store_totals(books.ctx)

@@ -121,9 +121,11 @@ def forbidden_in(text: str, phrases: Iterable[str]) -> list[str]:
 
 def highlight(text: str, phrases: Sequence[str]) -> str:
     """``text`` with each forbidden phrase wrapped in 【】 markers (for the field error)."""
-    for phrase in sorted(set(phrases), key=len, reverse=True):
-        text = re.sub(re.escape(phrase), lambda m: f"【{m.group(0)}】", text, flags=re.IGNORECASE)
-    return text
+    ordered = sorted({p for p in phrases if p}, key=len, reverse=True)
+    if not ordered:
+        return text
+    pattern = "|".join(re.escape(p) for p in ordered)  # one pass, longest first: no nested markers
+    return re.sub(pattern, lambda m: f"【{m.group(0)}】", text, flags=re.IGNORECASE)
 
 
 def unknown_placeholders(text: str) -> list[str]:

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody
 
 from pawpay.tenants.signing import rules, services
@@ -149,6 +150,20 @@ class SigningApi(Controller):
                            signing_id: FromPath[uuid.UUID]) -> SigningOut:
         ctx, session = await _session(request, store_slug)
         return signing_out(await services.choose_down_payment(ctx, session, signing_id))
+
+    @post("/signings/{signing_id:uuid}/risk/proof", operation_id="UploadSigningProof", status_code=200)
+    async def proof(self, request: Request[Any, Any, Any], store_slug: FromPath[str],
+                    signing_id: FromPath[uuid.UUID]) -> SigningOut:
+        """Multipart: ``kind`` (``income`` or ``residence``) and ``file`` (an image or a PDF)."""
+        ctx, session = await _session(request, store_slug)
+        form = await request.form()
+        upload = form.get("file")
+        kind = form.get("kind")
+        data = await upload.read() if isinstance(upload, UploadFile) else b""
+        filename = upload.filename if isinstance(upload, UploadFile) else ""
+        return signing_out(await services.upload_proof(ctx, session, signing_id,
+                                                       kind=kind if isinstance(kind, str) else "", data=data,
+                                                       filename=filename or "proof"))
 
     @get("/signings/{signing_id:uuid}/contract", operation_id="GetSigningContract")
     async def contract(self, request: Request[Any, Any, Any], store_slug: FromPath[str],

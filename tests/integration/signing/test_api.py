@@ -86,3 +86,32 @@ async def test_operation_ids_are_documented(http: Any) -> None:
     operations = {op.get("operationId") for path, item in schema["paths"].items() if path.startswith("/api/v1/sign/")
                   for op in item.values() if isinstance(op, dict)}
     assert {"RequestSigningCode", "OpenSigningSession", "StartSigning", "FinishSigningDebit"} <= operations
+
+
+async def test_a_conditional_customer_uploads_a_proof_through_the_api(http: Any) -> None:
+    s = await signing_store()
+    base = f"/api/v1/sign/{s.store.slug}"
+    phone = new_phone()
+    await http.post(f"{base}/code", json={"phone": phone})
+    opened = await http.post(f"{base}/session", json={"phone": phone, "code": await last_code(s.ctx, phone)})
+    headers = {"x-signing-session": opened.json()["token"]}
+    sid = (await http.post(f"{base}/signings", json={"plan_id": str(s.plan.id)}, headers=headers)).json()["id"]
+    for path, body in (("plan", {"plan_id": str(s.plan.id), "debit_day": 5}),
+                       ("pet", {"name": "咪咪", "species": "cat", "birthday": "2026-03-01"}),
+                       ("details", {"name": "王小明", "id_number": make_id(score=515), "address": "上海",
+                                    "occupation": "employed", "income": "stable", "residence": "rented"})):
+        assert (await http.post(f"{base}/signings/{sid}/{path}", json=body, headers=headers)).status_code == 200
+    identity = (await http.post(f"{base}/signings/{sid}/identity", json={"face_consent": True},
+                                headers=headers)).json()
+    await complete_page(s.ctx, "face", identity["action_urls"]["face"])
+    await http.post(f"{base}/signings/{sid}/identity/complete", headers=headers)
+    risk = (await http.post(f"{base}/signings/{sid}/risk", headers=headers)).json()
+    assert risk["risk_outcome"] == "conditional"
+    assert set(risk["conditions"]) == {"down_payment", "proof"}
+    empty = await http.post(f"{base}/signings/{sid}/risk/proof", data={"kind": "income"}, headers=headers)
+    assert empty.status_code == 422
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    uploaded = await http.post(f"{base}/signings/{sid}/risk/proof", data={"kind": "income"},
+                               files={"file": ("proof.pdf", pdf, "application/pdf")}, headers=headers)
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["state"] == "manual_review"

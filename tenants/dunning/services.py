@@ -895,11 +895,56 @@ async def list_actions(ctx: TenantContext, *, installment_id: uuid.UUID | None =
             for r in rows]
 
 
+# --- queues -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """An installment with an open dunning case, for the work queues."""
+
+    installment_id: uuid.UUID
+    contract_id: uuid.UUID
+    contract_no: str
+    sequence: int
+    due_on: date
+    amount_fen: int
+    status: str
+    days_overdue: int
+    overdue: bool
+    last_step: int | None  # the day offset of the last step run
+    case: CaseView
+
+
+async def case_queue(ctx: TenantContext, *, overdue_only: bool = False) -> list[QueueRow]:
+    """Open cases with their installment, oldest first; ``overdue_only``: unpaid more than 3 days."""
+    from pawpay.tenants.contracts import services as contracts
+
+    today = await store_today(ctx)
+    out = []
+    for case in await list_cases(ctx, status="open", limit=500):
+        inst = await contracts.get_installment(ctx, case.installment_id)
+        contract = await contracts.get_contract(ctx, case.contract_id)
+        overdue = rules.is_overdue(inst.due_on, today)
+        if overdue_only and not overdue:
+            continue
+        out.append(QueueRow(inst.id, contract.id, contract.contract_no, inst.sequence, inst.due_on, inst.amount_fen,
+                            inst.status, (today - inst.due_on).days, overdue,
+                            max(case.steps_done) if case.steps_done else None, case))
+    return out
+
+
+async def overdue_by_step(ctx: TenantContext) -> list[tuple[int | None, list[QueueRow]]]:
+    """Overdue installments grouped by the ladder step they reached (highest first)."""
+    groups: dict[int | None, list[QueueRow]] = {}
+    for row in await case_queue(ctx, overdue_only=True):
+        groups.setdefault(row.last_step, []).append(row)
+    return sorted(groups.items(), key=lambda kv: -1 if kv[0] is None else kv[0], reverse=True)
+
+
 __all__ = [
-    "ActionView", "CaseView", "ContactView", "StepView", "TaskView", "TemplateView", "add_forbidden_phrase",
-    "close_case", "complete_task", "create_task", "debit_failed", "debit_recovered", "forbidden_phrases",
+    "ActionView", "CaseView", "ContactView", "QueueRow", "StepView", "TaskView", "TemplateView", "add_forbidden_phrase",
+    "case_queue", "close_case", "complete_task", "create_task", "debit_failed", "debit_recovered", "forbidden_phrases",
     "get_case", "get_task", "get_template", "grant_extension", "installment_paused", "is_quiet_time",
     "list_actions", "list_cases", "list_contacts", "list_ladder", "list_tasks", "list_templates",
-    "move_debit_date", "pause_collection", "record_call", "retry_now", "review_text", "run_case",
+    "move_debit_date", "overdue_by_step", "pause_collection", "record_call", "retry_now", "review_text", "run_case",
     "save_ladder_step", "save_template", "send_reminder_now", "store_today",
 ]

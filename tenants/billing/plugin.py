@@ -50,3 +50,10 @@ def pawpay_provider_event(tenant_id: str, category: str, provider: str, event: W
 
     ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label=f"webhook:{category}/{provider}")
     return services.on_charge_event(ctx, event)
+
+
+@hookimpl
+def pawpay_route_handlers() -> list[object]:
+    from pawpay.tenants.billing.controllers import BillingController
+
+    return [BillingController]

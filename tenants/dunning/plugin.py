@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pawpay.platform.hooks import hookimpl
+
+if TYPE_CHECKING:
+    from pawpay.platform.hooks import InstallmentPaid
 
 
 @hookimpl
@@ -21,3 +26,15 @@ def pawpay_due_work() -> list[object]:
     from pawpay.tenants.dunning.due import DUE_WORK
 
     return list(DUE_WORK)
+
+
+@hookimpl
+async def pawpay_installment_paid(tenant_id: str, installment: InstallmentPaid) -> None:
+    """A paid installment closes its dunning case (idempotent; billing also calls debit_recovered)."""
+    import uuid
+
+    from pawpay.platform.tenancy.context import TenantContext
+    from pawpay.tenants.dunning.services import close_case
+
+    ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="event:installment_paid")
+    await close_case(ctx, uuid.UUID(installment.installment_id), reason="paid")

@@ -20,16 +20,21 @@ from pawpay.tenants.signing import services as signing
 from tests.integration.contracts.conftest import plan_for
 
 _serial = itertools.count(1)
+# Area codes stdnum's region table knows (Beijing, Shanghai, Guangzhou, Nanjing, Hangzhou, Chengdu).
+_AREAS = ("110101", "110102", "110105", "310101", "310104", "440103", "440104", "320102", "330102", "510104")
 _phones = itertools.count(1)
 
 
 def make_id(*, born: date | None = None, score: int = 700) -> str:
     """A valid resident ID (a fresh birth date each time, so that tests never share a person) whose
     sequence code is the sandbox credit score (550+ pass, 500-549 conditional, 350-499 fail)."""
-    n = uuid.uuid4().int
-    born = born or date(1960 + n % 40, 1 + (n >> 8) % 12, 1 + (n >> 16) % 28)
-    body = f"110101{born:%Y%m%d}{score:03d}"
-    return body + ric.calc_check_digit(body + "0")
+    while True:
+        n = uuid.uuid4().int
+        day = born or date(1960 + n % 40, 1 + (n >> 8) % 12, 1 + (n >> 16) % 28)
+        body = f"{_AREAS[(n >> 24) % len(_AREAS)]}{day:%Y%m%d}{score:03d}"
+        number = body + ric.calc_check_digit(body + "0")
+        if ric.is_valid(number):  # stdnum also checks the area existed on the birth date
+            return number
 
 
 def new_phone() -> str:

@@ -15,23 +15,28 @@ BANNER_EN = "Test mode — test clock and sandbox channels, no real debits."
 
 # What each role should see, in the hook's order (NavItem.order, then path). The page modules'
 # NAV entries and their controllers' roles: Plans 10 and Catalog 20 (manager, front desk),
-# Customers 30, Signings 35 and Contracts 40 (every store role), Settlement 40 and Deposit 41
-# (manager, finance), Merchant account 800 (manager), then the frame's own pages.
+# Customers 30, Signings 35 and Contracts 40 (every store role), Settlement 40, Deposit 41 and
+# Advances 42 (manager, finance), Debits 45 (manager, finance, front desk), Work queues 50 (every
+# store role), Merchant account 800 (manager), then the frame's own pages.
 ADMIN_PAGES = [
     "/admin", "/admin/plans", "/admin/catalog", "/admin/customers", "/admin/signings", "/admin/contracts",
-    "/admin/settlement", "/admin/deposit", "/admin/merchant", "/admin/audit", "/admin/staff", "/admin/api-keys",
-    "/admin/settings/providers", "/admin/sandbox/inbox",
+    "/admin/settlement", "/admin/deposit", "/admin/advances", "/admin/billing", "/admin/queues", "/admin/merchant",
+    "/admin/audit", "/admin/staff", "/admin/api-keys", "/admin/settings/providers", "/admin/sandbox/inbox",
 ]
 MANAGER_NAV = ADMIN_PAGES
 FRONT_DESK_NAV = ["/admin", "/admin/plans", "/admin/catalog", "/admin/customers", "/admin/signings",
-                  "/admin/contracts", "/admin/sandbox/inbox"]
-AFTER_SALES_NAV = ["/admin", "/admin/customers", "/admin/signings", "/admin/contracts", "/admin/sandbox/inbox"]
+                  "/admin/contracts", "/admin/billing", "/admin/queues", "/admin/sandbox/inbox"]
+AFTER_SALES_NAV = ["/admin", "/admin/customers", "/admin/signings", "/admin/contracts", "/admin/queues",
+                   "/admin/sandbox/inbox"]
 FINANCE_NAV = ["/admin", "/admin/customers", "/admin/signings", "/admin/contracts", "/admin/settlement",
-               "/admin/deposit", "/admin/audit", "/admin/sandbox/inbox"]
-# Operators: Applications 5, Stores 10, Alerts 15, Providers 20, Calendar 30, Settlement 40, then
-# the audit log; the operators page only for the administrator role.
+               "/admin/deposit", "/admin/advances", "/admin/billing", "/admin/queues", "/admin/audit",
+               "/admin/sandbox/inbox"]
+# Operators: Applications 5, Stores 10, Alerts 15, Providers 20, Calendar 30, Settlement 40,
+# Advances 41, Reconciliation 42, Reports 43, then the audit log; the operators page only for the
+# administrator role.
 OPS_PAGES = ["/ops", "/ops/applications", "/ops/stores", "/ops/alerts", "/ops/providers", "/ops/calendar",
-             "/ops/settlement", "/ops/audit", "/ops/operators"]
+             "/ops/settlement", "/ops/advances", "/ops/reconciliation", "/ops/reports", "/ops/audit",
+             "/ops/operators"]
 OPS_ADMIN_NAV = OPS_PAGES
 OPS_OTHER_NAV = OPS_PAGES[:-1]
 

@@ -206,6 +206,50 @@ async def test_statement_lists_the_days_succeeded_charges(sandbox: SandboxPaymen
     assert declined.attempt_id not in statement
 
 
+async def test_statement_lists_charges_refunds_releases_and_splits(sandbox: SandboxPayments) -> None:
+    from zoneinfo import ZoneInfo
+
+    from pawpay.platform.hooks import RefundRequest, ReleaseRequest, SplitReceiver
+
+    ctx = _ctx()
+    day = DEFAULT_NOW.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    held = ChargeRequest(attempt_id="att-held", payment_id="p", agreement_id="agr-1", amount_fen=30_000,
+                         description="test", hold_funds=True, platform_fee_fen=900)
+    await sandbox.charge(ctx, held)
+    await sandbox.refund(ctx, RefundRequest(refund_id="rf-1", attempt_id="att-held", amount_fen=1_000,
+                                            charge_amount_fen=30_000))
+    receiver = SplitReceiver("merchant", "partner", 8_000, "垫资还款")
+    await sandbox.release_held_funds(ctx, ReleaseRequest(release_id="rel-1", attempt_id="att-held",
+                                                         receivers=[receiver]))
+    lines = (await sandbox.download_statement(ctx, day)).decode().splitlines()
+    assert lines == ["type,reference,attempt_id,transaction_id,amount_fen,fee_fen",
+                     "charge,att-held,att-held,sbx_txn_att-held,30000,900",
+                     "refund,rf-1,att-held,sbx_refund_rf-1,1000,0",
+                     "split,rel-1,att-held,partner,8000,0",
+                     "release,rel-1,att-held,sbx_release_rel-1,20100,0"]
+    assert sandbox.funds(ctx.tenant_id) == {"held_fen": 0, "released_fen": 20_100, "split_fen": 8_000}
+
+
+async def test_the_statement_can_be_told_to_differ(sandbox: SandboxPayments) -> None:
+    from zoneinfo import ZoneInfo
+
+    ctx = _ctx()
+    day = DEFAULT_NOW.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    plain, higher, missing, twice = _charge(9900), _charge(9911), _charge(9912), _charge(9913)
+    for request in (plain, higher, missing, twice):
+        assert (await sandbox.charge(ctx, request)).status is ProviderStatus.SUCCEEDED
+    text = (await sandbox.download_statement(ctx, day)).decode()
+    assert f"charge,{higher.attempt_id},{higher.attempt_id},sbx_txn_{higher.attempt_id},9912,0" in text
+    assert missing.attempt_id not in text
+    assert text.count(f"\ncharge,{twice.attempt_id},") == 2
+    sandbox.script_statement(ctx.tenant_id, drop=[plain.attempt_id])
+    assert plain.attempt_id not in (await sandbox.download_statement(ctx, day)).decode()
+    sandbox.script_statement(ctx.tenant_id, alter={plain.attempt_id: 5})
+    assert ",9905,0" in (await sandbox.download_statement(ctx, day)).decode()
+    other = _ctx()
+    assert (await sandbox.download_statement(other, day)).decode().splitlines()[1:] == []
+
+
 @pytest.mark.parametrize(("merchant_id", "status"), [
     ("sandbox_bad_credentials", ProviderStatus.FAILED),
     ("sandbox_unreachable", ProviderStatus.NOT_SUBMITTED),

@@ -411,14 +411,20 @@ async def decline_retention(ctx: TenantContext, ending_id: uuid.UUID, *, note: s
         return await get_ending(ctx, ending_id)
 
 
-def termination_text(store: str, contract_no: str, remaining_fen: int, penalty_fen: int, reason: str) -> list[str]:
-    yuan = lambda fen: f"{fen // 100}.{fen % 100:02d}"  # noqa: E731
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def termination_text(store: str, contract_no: str, remaining_fen: int, penalty_fen: int, reason: str, *,
+                     rate_bp: int = 1000) -> list[str]:
+    """The termination agreement's lines (zh-CN): the remaining total, the penalty and its rule."""
+    yuan = _yuan
     return [
         "提前解约协议",
         f"门店：{store}",
         f"合同编号：{contract_no}",
         f"剩余未付总额：人民币 {yuan(remaining_fen)} 元",
-        f"提前解约违约金（剩余总额的10%，四舍五入至分）：人民币 {yuan(penalty_fen)} 元",
+        f"提前解约违约金（剩余总额的{rate_bp / 100:g}%，四舍五入至分）：人民币 {yuan(penalty_fen)} 元",
         f"解约原因：{reason}",
         "双方同意：本协议签署后停止后续代扣，并解除代扣授权。",
     ]
@@ -456,7 +462,8 @@ async def start_termination_signing(ctx: TenantContext, ending_id: uuid.UUID, *,
     person = await customers.contact(ctx, contract.customer_id)
     tenant = await get_own_tenant(ctx)
     document = render_termination_pdf(termination_text(tenant.name, contract.contract_no, ending.remaining_fen,
-                                                       ending.penalty_fen, ending.reason))
+                                                       ending.penalty_fen, ending.reason,
+                                                       rate_bp=contract.penalty_rate_bp))
     flow_id = ending.sign_flow_id or f"term-{ending_id.hex[:24]}"
     provider, pctx = await guarded_provider_for(ctx, "identity")
     session = await provider.start_sign_flow(pctx, SignFlowRequest(

@@ -29,8 +29,8 @@ from pawpay.platform.clock import utcnow
 from pawpay.platform.errors import BusinessRuleViolation, NotFound, ValidationFailed
 from pawpay.platform.hooks import MiniProgramMessage, ProviderResult, SmsMessage
 from pawpay.platform.jobs.services import tenant_now
-from pawpay.platform.tenancy.context import TenantContext
-from pawpay.platform.tenancy.scope import tenant_scope
+from pawpay.platform.tenancy.context import PlatformContext, TenantContext
+from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
 from pawpay.platform.tenancy.services import get_own_tenant
 from pawpay.tenants.dunning import rules
 from pawpay.tenants.dunning.errors import DunningErrorCode, ForbiddenPhrase, code
@@ -244,6 +244,35 @@ async def add_forbidden_phrase(ctx: TenantContext, phrase: str) -> list[str]:
         await record(ctx, "dunning.forbidden_phrase_added", target_type="dunning_forbidden_phrase",
                      after={"phrase": phrase})
     return await forbidden_phrases(ctx)
+
+
+async def add_forbidden_phrase_for_stores(pctx: PlatformContext, phrase: str,
+                                          tenant_ids: list[uuid.UUID] | None = None) -> int:
+    """An operator extends the list for the given stores (default: every store); returns how many stores
+    got it. Stores created later get the built-in list; operators add it to them the same way."""
+    from pawpay.platform.tenancy.services import list_tenants
+
+    phrase = (phrase or "").strip()
+    if not phrase or len(phrase) > 64:
+        raise ValidationFailed("a phrase of 1 to 64 characters", field="phrase")
+    if tenant_ids is None:
+        tenant_ids, offset = [], 0
+        while True:
+            page, total = await list_tenants(pctx, limit=200, offset=offset)
+            tenant_ids += [t.id for t in page]
+            offset += len(page)
+            if not page or offset >= total:
+                break
+    stamp = utcnow()
+    async with platform_scope(f"dunning: forbidden phrase for {len(tenant_ids)} stores", pctx):
+        for tenant_id in tenant_ids:
+            await DunningForbiddenPhrase.raw(
+                "INSERT INTO dunning_forbidden_phrase (id, tenant_id, phrase, added_by, created_at) "
+                "VALUES ({}, {}, {}, {}, {}) ON CONFLICT (tenant_id, phrase) DO NOTHING",
+                uuid.uuid4(), tenant_id, phrase, (pctx.actor_label or "operator")[:255], stamp)
+        await record(pctx, "dunning.forbidden_phrase_added_for_stores", target_type="dunning_forbidden_phrase",
+                     after={"phrase": phrase, "stores": len(tenant_ids)})
+    return len(tenant_ids)
 
 
 async def review_text(ctx: TenantContext, text: str) -> None:
@@ -941,10 +970,11 @@ async def overdue_by_step(ctx: TenantContext) -> list[tuple[int | None, list[Que
 
 
 __all__ = [
-    "ActionView", "CaseView", "ContactView", "QueueRow", "StepView", "TaskView", "TemplateView", "add_forbidden_phrase",
-    "case_queue", "close_case", "complete_task", "create_task", "debit_failed", "debit_recovered", "forbidden_phrases",
-    "get_case", "get_task", "get_template", "grant_extension", "installment_paused", "is_quiet_time",
-    "list_actions", "list_cases", "list_contacts", "list_ladder", "list_tasks", "list_templates",
-    "move_debit_date", "overdue_by_step", "pause_collection", "record_call", "retry_now", "review_text", "run_case",
-    "save_ladder_step", "save_template", "send_reminder_now", "store_today",
+    "ActionView", "CaseView", "ContactView", "QueueRow", "StepView", "TaskView", "TemplateView",
+    "add_forbidden_phrase", "add_forbidden_phrase_for_stores", "case_queue", "close_case", "complete_task",
+    "create_task", "debit_failed", "debit_recovered", "forbidden_phrases", "get_case", "get_task", "get_template",
+    "grant_extension", "installment_paused", "is_quiet_time", "list_actions", "list_cases", "list_contacts",
+    "list_ladder", "list_tasks", "list_templates", "move_debit_date", "overdue_by_step", "pause_collection",
+    "record_call", "retry_now", "review_text", "run_case", "save_ladder_step", "save_template", "send_reminder_now",
+    "store_today",
 ]

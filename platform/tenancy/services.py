@@ -101,6 +101,21 @@ async def get_tenant(ctx: PlatformContext, tenant_id: uuid.UUID) -> TenantView:
     return _view(row)
 
 
+async def get_tenant_by_slug(slug: str) -> TenantView:
+    """The store a public link names (``/sign/{slug}``, posters): any unknown slug is the same NotFound.
+
+    Public pages have no principal yet; this read runs in its own narrow platform scope and
+    reveals only what the link already names.
+    """
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        raise NotFound("store not found")
+    async with platform_scope("resolve a store's public link"):
+        row = await Tenant.select(*_COLUMNS).where(Tenant.slug == slug).first()
+    if row is None:
+        raise NotFound("store not found")
+    return _view(row)
+
+
 async def list_tenants(ctx: PlatformContext, *, limit: int = 50, offset: int = 0) -> tuple[list[TenantView], int]:
     async with platform_scope("list tenants", ctx):
         rows = await Tenant.select(*_COLUMNS).order_by(Tenant.created_at).limit(limit).offset(offset)

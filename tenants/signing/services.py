@@ -42,6 +42,7 @@ from pawpay.platform.hooks import (
 from pawpay.platform.merchants import services as merchants
 from pawpay.platform.providers.services import guarded_provider_for
 from pawpay.platform.storage import services as storage
+from pawpay.platform.tenancy import services as tenancy
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
 from pawpay.platform.tenancy.services import get_own_tenant
@@ -290,15 +291,11 @@ async def _store_today(ctx: TenantContext) -> date:
 
 async def resolve_store(slug: str) -> StoreRef:
     """The store a ``/sign/{slug}`` link names. Any unknown slug is the same NotFound."""
-    if not re.match(r"^[a-z0-9-]{3,63}$", slug or ""):
-        raise NotFound("this link is not valid; ask the store for a new one")
-    async with platform_scope("signing: resolve the store of a public link"):
-        rows = await Signing.raw("SELECT id, slug, name, status, time_zone, test_mode FROM tenant WHERE slug = {}",
-                                 slug)
-    if not rows:
-        raise NotFound("this link is not valid; ask the store for a new one")
-    r = rows[0]
-    return StoreRef(r["id"], r["slug"], r["name"], r["status"], r["time_zone"], r["test_mode"])
+    try:
+        store = await tenancy.get_tenant_by_slug(slug)
+    except NotFound:
+        raise NotFound("this link is not valid; ask the store for a new one") from None
+    return StoreRef(store.id, store.slug, store.name, store.status, store.time_zone, store.test_mode)
 
 
 # --- phone + one-time code -------------------------------------------------------------------------

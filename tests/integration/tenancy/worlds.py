@@ -70,6 +70,29 @@ def a_phone() -> str:
     return f"139{uuid.uuid4().int % 100_000_000:08d}"
 
 
+async def _store_offset(store: Any) -> timedelta:
+    """How far the store's test clock is ahead of the process clock."""
+    from pawpay.platform.jobs.services import get_tenant_clock
+
+    return timedelta(seconds=(await get_tenant_clock(store_ctx(store))).offset_seconds)
+
+
+@_cached("daytime")
+async def daytime_world(store: Any) -> None:
+    """Move the (test-mode) store's clock to the next 10:00 in Beijing: debits run 07:00-22:00."""
+    from zoneinfo import ZoneInfo
+
+    from pawpay.platform.jobs.services import advance_tenant_clock, tenant_now
+
+    ctx = store_ctx(store)
+    here = (await tenant_now(ctx)).astimezone(ZoneInfo("Asia/Shanghai"))
+    target = here.replace(hour=10, minute=0, second=0, microsecond=0)
+    if not 8 <= here.hour < 20:
+        if target <= here:
+            target += timedelta(days=1)
+        await advance_tenant_clock(ctx, int((target - here).total_seconds()) + 1)
+
+
 # --- merchants: terms, profile, an expiry reminder ------------------------------------------------
 
 @dataclass
@@ -288,7 +311,8 @@ async def settlement_world(store: Any) -> SettlementWorld:
     await deposits_world(store)  # a deposit target: the batch withholds towards it
     amount, fee = contract.monthly_amount_fen, 600
     attempt = f"att-{uuid.uuid4().hex[:12]}"
-    previous = set_clock(FrozenClock(COLLECTED_AT))
+    offset = await _store_offset(store)  # the sandbox charges on the store's clock
+    previous = set_clock(FrozenClock(COLLECTED_AT - offset))
     try:
         payments, pctx = await provider_for(ctx, "payments")
         charged = await payments.charge(pctx, ChargeRequest(
@@ -299,7 +323,7 @@ async def settlement_world(store: Any) -> SettlementWorld:
             ctx, attempt_id=attempt, contract_ref=contract.contract_no, amount_fen=amount, fee_fen=fee,
             collected_at=COLLECTED_AT, settlement_days=1, provider_name="sandbox")
         refunded_at = COLLECTED_AT + timedelta(hours=1)
-        set_clock(FrozenClock(refunded_at))
+        set_clock(FrozenClock(refunded_at - offset))
         refunded = await payments.refund(pctx, RefundRequest(refund_id=f"rf-{attempt}", attempt_id=attempt,
                                                              amount_fen=1_000, charge_amount_fen=amount))
         assert refunded.status is ProviderStatus.SUCCEEDED, refunded
@@ -369,6 +393,100 @@ async def reconciliation_world(store: Any) -> ReconciliationWorld:
     return ReconciliationWorld(run, differences)
 
 
+async def _signed_contract(store: Any, *, monthly_amount_fen: int) -> Any:
+    """Another customer signs a contract for another cat, on a plan of its own."""
+    from pawpay.tenants.contracts import services as contracts
+    from pawpay.tenants.customers import services as customers
+    from pawpay.tenants.plans import services as plans
+
+    ctx = store_ctx(store)
+    sku = (await catalog_world(store)).sku
+    plan = await plans.create_plan(ctx, plans.PlanInput(
+        name=f"幼猫月付套餐 {monthly_amount_fen}", species="cat", stage="kitten", periods=12,
+        monthly_amount_fen=monthly_amount_fen, contents=[plans.ContentInput(item_type="sku", item_id=sku.id)],
+        debit_days=(5, 10, 15)), confirm_amount_warning=True)
+    customer = await customers.upsert_customer(ctx, name="李四", phone=a_phone(), id_number=resident_id(),
+                                               region="上海市", address="徐汇区2号", wechat_openid="")
+    pet = await customers.add_pet(ctx, customer.id, name="橘子", species="cat", breed="橘猫",
+                                  birthday=date(2026, 4, 1), adoption_date=date(2026, 7, 1))
+    draft = await contracts.create_draft(ctx, customer_id=customer.id, pet_id=pet.id, plan_id=plan.id,
+                                         plan_version=plan.version, debit_day=10, channel="store",
+                                         started_by="front desk")
+    await contracts.mark_pending_signature(ctx, draft.id)
+    return await contracts.activate(ctx, draft.id, evidence=contracts.EvidenceInput(
+        ip="203.0.113.8", user_agent="Mozilla/5.0 (iPad)", identity_reference="idv_321", esign_reference="esign_654",
+        payment_agreement_reference=f"agr-{draft.id.hex[:12]}",
+        consents={"contract_terms": True, "debit_authorisation": True}))
+
+
+@dataclass
+class BillingWorld:
+    attempt: Any
+    reminder: Any
+    retry_hours: list[int]
+
+
+@_cached("billing")
+async def billing_world(store: Any) -> BillingWorld:
+    """The contract's debits and pre-debit reminders, planned when it was signed (debit_attempt,
+    debit_reminder); the first installment charged by staff at the sandbox (paid: points_entry);
+    its reminder sent; the store's retry schedule (billing_settings)."""
+    from pawpay.tenants.billing import services as billing
+
+    ctx = store_ctx(store)
+    first = (await contracts_world(store)).installments[0]
+    await daytime_world(store)
+    assert await billing.installment_debits(ctx, first.id), "signing planned no debit"
+    attempt = await billing.process_attempt(ctx, billing.attempt_id_for(first.id, 1), staff=True)
+    assert attempt is not None
+    assert attempt.status == "succeeded", attempt
+    reminders = await billing.installment_reminders(ctx, first.id)
+    assert reminders
+    reminder = await billing.process_reminder(ctx, reminders[0].id, force=True)
+    retry_hours = await billing.set_retry_schedule(ctx, [24, 72], reason="isolation fixture")
+    return BillingWorld(attempt, reminder, retry_hours)
+
+
+@dataclass
+class DunningWorld:
+    contract: Any
+    case: Any
+    call: Any
+    pause: Any
+    ending: Any
+
+
+@_cached("dunning")
+async def dunning_world(store: Any) -> DunningWorld:
+    """A second contract whose first debit the sandbox declines (amounts ending in 01): billing opens
+    the dunning case, the ladder runs its first step (step run, contact), a call with a promise to pay
+    (contact, follow-up task, action), a forbidden phrase and a template of the store's own, an
+    illness pause and a termination started (pause, ending)."""
+    from pawpay.tenants.billing import services as billing
+    from pawpay.tenants.contracts import services as contracts
+    from pawpay.tenants.dunning import endings
+    from pawpay.tenants.dunning import services as dunning
+
+    ctx = store_ctx(store)
+    await daytime_world(store)
+    contract = await _signed_contract(store, monthly_amount_fen=29_801)
+    first = (await contracts.installments(ctx, contract.id))[0]
+    declined = await billing.process_attempt(ctx, billing.attempt_id_for(first.id, 1), staff=True)
+    assert declined is not None
+    case = await dunning.get_case(ctx, first.id)
+    assert case is not None, declined
+    await dunning.run_case(ctx, case.id)
+    call = await dunning.record_call(ctx, first.id, note="客户说下周一还款", outcome="promised",
+                                     promised_on=first.due_on + timedelta(days=7))
+    await dunning.add_forbidden_phrase(ctx, "上门催收")
+    templates = await dunning.list_templates(ctx)
+    await dunning.save_template(ctx, templates[0].code, templates[0].body)
+    pause = await endings.pause_for_illness(ctx, contract.id, periods=1, reason="猫咪生病住院",
+                                            agreement="客户与店长电话约定暂停一期")
+    ending = await endings.start_termination(ctx, contract.id, reason="客户搬家，申请解约")
+    return DunningWorld(contract, await dunning.get_case(ctx, first.id), call, pause, ending)
+
+
 # Every tenant table a world fills, and the world that fills it.
 TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "merchant_terms": merchants_world,
@@ -400,4 +518,18 @@ TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "advance": advances_world,
     "recon_run": reconciliation_world,
     "recon_difference": reconciliation_world,
+    "debit_attempt": billing_world,
+    "debit_reminder": billing_world,
+    "points_entry": billing_world,
+    "billing_settings": billing_world,
+    "dunning_ladder_step": dunning_world,
+    "dunning_template": dunning_world,
+    "dunning_forbidden_phrase": dunning_world,
+    "dunning_case": dunning_world,
+    "dunning_step_run": dunning_world,
+    "dunning_contact": dunning_world,
+    "dunning_task": dunning_world,
+    "dunning_action": dunning_world,
+    "dunning_pause": dunning_world,
+    "dunning_ending": dunning_world,
 }

@@ -119,6 +119,21 @@ async def _a_batch_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
     return uuid.UUID(str((await worlds.settlement_world(store_a)).batch.id))
 
 
+async def _an_installment_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    """The first installment of the store's contract whose debit was declined (a dunning case)."""
+    return uuid.UUID(str((await worlds.dunning_world(store_a)).case.installment_id))
+
+
+async def _a_task_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    """The follow-up task of a promise to pay."""
+    from pawpay.tenants.dunning import services as dunning
+
+    await worlds.dunning_world(store_a)
+    tasks = await dunning.list_tasks(worlds.store_ctx(store_a), status="open")
+    assert tasks
+    return uuid.UUID(str(tasks[0].id))
+
+
 async def _a_contract_ref(store_a: Any, _values: dict[str, str]) -> str:
     """A contract's number (advances are keyed by it), of a contract that has an advance."""
     return str((await worlds.advances_world(store_a)).advance.contract_ref)
@@ -141,6 +156,8 @@ ID_FACTORIES: dict[str, IdFactory] = {
     "signing_id": _a_signing_id,
     "batch_id": _a_batch_id,
     "contract_ref": _a_contract_ref,
+    "installment_id": _an_installment_id,
+    "task_id": _a_task_id,
 }
 # Path parameters that are not ids of tenant objects (and the value to call with; a tuple: every
 # one of them in turn).
@@ -153,8 +170,35 @@ SAMPLE_VALUES: dict[str, str | tuple[str, ...]] = {
     "item_type": ("skus", "services"), "action": ("deactivate", "delete"),
     "year": "2026", "day": "2026-10-01",
 }
-# A body that passes validation, for routes that need one before they look the id up.
-SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+# The same, for one route (its values of a parameter that other routes use differently).
+ROUTE_SAMPLE_VALUES: dict[str, dict[str, str | tuple[str, ...]]] = {
+    "/admin/queues/installments/{installment_id:uuid}/{action:str}": {
+        "action": ("retry", "remind", "extension", "pause", "move")},
+    "/admin/queues/contracts/{contract_id:uuid}/{step:str}": {
+        "step": ("pause", "pet", "exchange", "resume_exchange", "cooling_off", "terminate", "retain", "decline",
+                 "sign", "complete")},
+}
+
+
+async def _ending_form(store_a: Any) -> dict[str, Any]:
+    """Every field an ending step reads, with store A's ending (steps on an ending look it up first)."""
+    ending = (await worlds.dunning_world(store_a)).ending
+    return {"reason": "store B", "periods": "1", "agreement": "store B", "event_on": "2026-12-01",
+            "kind": "pet_death", "note": "store B", "offer": "store B", "ending_id": str(ending.id)}
+
+
+# A body that passes validation, for routes that need one before they look the id up (or an async
+# factory of one, given store A).
+SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any] | Callable[[Any], Awaitable[dict[str, Any]]]] = {
+    ("POST", "/admin/queues/installments/{installment_id:uuid}/{action:str}"): {
+        "reason": "store B", "days": "3", "new_due_on": "2027-06-01"},
+    ("POST", "/admin/queues/installments/{installment_id:uuid}/call"): {
+        "note": "store B", "outcome": "reached"},
+    ("POST", "/admin/queues/contracts/{contract_id:uuid}/{step:str}"): _ending_form,
+    ("POST", "/api/v1/billing/installments/{installment_id:uuid}/retry"): {"reason": "store B"},
+    ("POST", "/api/v1/billing/installments/{installment_id:uuid}/remind"): {"reason": "store B"},
+    ("POST", "/api/v1/billing/installments/{installment_id:uuid}/move"): {"new_due_on": "2027-06-01",
+                                                                          "reason": "store B"},
     ("PATCH", "/api/v1/staff/{account_id:uuid}"): {"display_name": "Changed by store B"},
     ("POST", "/admin/staff/{account_id:uuid}"): {"action": "deactivate"},
     ("PUT", "/api/v1/store/providers/{category:str}"): {"provider": "sandbox", "config": {}},
@@ -177,11 +221,12 @@ SAMPLE_QUERIES: dict[tuple[str, str], dict[str, str]] = {
 
 def _variants(case: RouteCase) -> list[dict[str, str]]:
     """Every combination of the route's non-id sample values."""
+    samples = {**SAMPLE_VALUES, **ROUTE_SAMPLE_VALUES.get(case.template, {})}
     combos: list[dict[str, str]] = [{}]
     for name in case.params:
-        if name in ID_FACTORIES or name not in SAMPLE_VALUES:
+        if name in ID_FACTORIES or name not in samples:
             continue
-        sample = SAMPLE_VALUES[name]
+        sample = samples[name]
         choices = sample if isinstance(sample, tuple) else (sample,)
         combos = [{**combo, name: choice} for combo in combos for choice in choices]
     return combos
@@ -195,9 +240,11 @@ def _fill_random(case: RouteCase, variant: dict[str, str] | None = None) -> dict
     return values
 
 
-async def _request(client: httpx.AsyncClient, case: RouteCase, path: str, *, html: bool = False) -> httpx.Response:
+async def _request(client: httpx.AsyncClient, case: RouteCase, path: str, *, html: bool = False,
+                   store_a: Any = None) -> httpx.Response:
     headers = {"accept": "text/html"} if html else {"accept": "application/json"}
-    body = SAMPLE_BODIES.get((case.method, case.template), {})
+    sample = SAMPLE_BODIES.get((case.method, case.template), {})
+    body = (await sample(store_a) if store_a is not None else {}) if callable(sample) else sample
     query = SAMPLE_QUERIES.get((case.method, case.template))
     if case.method not in UNSAFE:
         return await client.request(case.method, path, headers=headers, params=query)
@@ -251,7 +298,7 @@ async def test_another_stores_id_is_answered_like_a_missing_one(
 ) -> None:
     cases = [c for c in enumerate_routes(pawpay_app) if c.auth == "tenant" and c.params]
     unknown = sorted({f"{c}: {{{p}}}" for c in cases for p in c.params if p not in ID_FACTORIES
-                      and p not in SAMPLE_VALUES})
+                      and p not in SAMPLE_VALUES and p not in ROUTE_SAMPLE_VALUES.get(c.template, {})})
     assert not unknown, (
         "tenant routes with path parameters this test cannot fill; add a store-A factory to ID_FACTORIES "
         "(or a value to SAMPLE_VALUES):\n  " + "\n  ".join(unknown)
@@ -269,8 +316,8 @@ async def test_another_stores_id_is_answered_like_a_missing_one(
                         if p in ID_FACTORIES:
                             a_values[p] = await ID_FACTORIES[p](a_store, variant)
                     before = await _store_fingerprint(owner, a_store.tenant_id)
-                    theirs = await _request(client, case, case.path(a_values))
-                    missing = await _request(client, case, case.path(_fill_random(case, variant)))
+                    theirs = await _request(client, case, case.path(a_values), store_a=a_store)
+                    missing = await _request(client, case, case.path(_fill_random(case, variant)), store_a=a_store)
                     after = await _store_fingerprint(owner, a_store.tenant_id)
                     changed = sorted(t for t in before if before[t] != after[t])
                     if changed:

@@ -423,10 +423,23 @@ async def debit_failed(
             action = "dunning.case_failed_again"
         await _contact(ctx, case_id=case_id, installment_id=installment_id, contract_id=contract_id,
                        channel="store", template_code="DUNNING_STORE_NOTICE",
-                       body=f"debit attempt {attempt_id} failed: {error_code}", outcome="recorded", actor="system")
+                       body=await _store_notice(ctx, installment_id, contract_id), outcome="recorded",
+                       actor="system", detail=f"{attempt_id}: {error_code}"[:500])
         await record(ctx, action, target_type="installment", target_id=str(installment_id),
                      after={"case_id": str(case_id), "attempt_id": attempt_id, "error_code": error_code,
                             "failed_at": failed_at.isoformat()})
+
+
+async def _store_notice(ctx: TenantContext, installment_id: uuid.UUID, contract_id: uuid.UUID) -> str:
+    """The store's notice of a failed debit (its template, zh-CN by default)."""
+    from pawpay.tenants.contracts import services as contracts
+
+    inst = await contracts.get_installment(ctx, installment_id)
+    contract = await contracts.get_contract(ctx, contract_id)
+    tenant = await get_own_tenant(ctx)
+    return rules.render(await _template_body(ctx, "DUNNING_STORE_NOTICE"), {
+        "store": tenant.name, "contract_no": contract.contract_no, "sequence": str(inst.sequence),
+        "amount": _yuan(inst.amount_fen), "due_on": inst.due_on.isoformat(), "deadline": ""})
 
 
 async def _close(ctx: TenantContext, installment_id: uuid.UUID, reason: str) -> bool:
@@ -628,7 +641,7 @@ async def _send(ctx: TenantContext, channel: str, step: StepView, contract: Any,
             log.exception("dunning message could not be stored")
     if channel == "sms" and outcome not in ("succeeded", "pending"):
         await _insert_task(ctx, kind="remind_by_phone", installment_id=ids["installment_id"],
-                           contract_id=ids["contract_id"], case_id=ids["case_id"], due_at=utcnow(),
+                           contract_id=ids["contract_id"], case_id=ids["case_id"], due_at=await tenant_now(ctx),
                            note=f"SMS {step.template_code}: {outcome}", assignee_id=None, assignee_role="front_desk")
     return outcome
 

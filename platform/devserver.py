@@ -106,8 +106,10 @@ def _load_or_create_credentials(data_dir: Path) -> tuple[DemoCredentials, bool]:
 async def seed_demo(creds: DemoCredentials) -> bool:
     """Create the demo operator and store (with one account per role); False if already there."""
     from pawpay.platform.errors import Conflict
+    from pawpay.platform.events.services import broadcast
     from pawpay.platform.identity.roles import OPERATOR_ROLES
     from pawpay.platform.identity.services import create_operator, create_staff
+    from pawpay.platform.merchants.services import configure_sandbox_payments
     from pawpay.platform.tenancy.context import PlatformContext
     from pawpay.platform.tenancy.scope import platform_scope
     from pawpay.platform.tenancy.services import create_tenant
@@ -123,8 +125,11 @@ async def seed_demo(creds: DemoCredentials) -> bool:
             for role, email in creds.staff.items():
                 await create_staff(ctx, tenant_id=tenant.id, email=email, password=creds.password, roles=[role],
                                    display_name=names.get(role, role))
+            await configure_sandbox_payments(ctx, tenant.id, tenant.slug)
     except Conflict:
         return False
+    # Demo data (catalog, plans) from the components, once the store is committed.
+    await broadcast("pawpay_demo_store_seeded", tenant_id=str(tenant.id))
     return True
 
 

@@ -131,7 +131,7 @@ class PawPayPluginManager(pluggy.PluginManager):
             if provided:
                 contributions["providers"] = provided
             for hook_name in ("pawpay_tenant_created", "pawpay_audit_recorded", "pawpay_provider_event",
-                              "pawpay_contract_signed"):
+                              "pawpay_contract_signed", "pawpay_demo_store_seeded"):
                 if any(impl.plugin is plugin for impl in getattr(self.hook, hook_name).get_hookimpls()):
                     contributions.setdefault("listens to", []).append(hook_name)
             infos.append(PluginInfo(name, dists.get(id(plugin), "pawpay (built in)"), contributions))

@@ -156,6 +156,20 @@ def pawpay_tenant_created(tenant_id: str, name: str) -> None:
 
 
 @hookspec
+def pawpay_demo_store_seeded(tenant_id: str) -> None:
+    """Add demo data to the demo store that ``pawpay dev`` has just created (a catalog, plans...).
+
+    Broadcast once, after the demo store and its accounts are committed, only by ``pawpay dev``
+    (never for a real store). May be ``async``. A listener that fails is logged; the demo runs
+    without its data.
+
+    :param tenant_id: the demo store's id (a UUID string).
+
+    .. versionadded:: 2
+    """
+
+
+@hookspec
 def pawpay_provider_event(tenant_id: str, category: str, provider: str, event: WebhookEvent) -> Any:
     """Act on a verified provider event (a charge succeeded, a parcel moved, a face check ended).
 

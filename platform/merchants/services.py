@@ -390,7 +390,7 @@ async def provision_store(
             quality=profile.quality, application_id=application_id, created_at=now, updated_at=now,
         ))
         await _insert_terms(ctx, tenant.id, terms, reason="terms at approval")
-        await _configure_sandbox_payments(ctx, tenant.id, tenant.slug)
+        await configure_sandbox_payments(ctx, tenant.id, tenant.slug)
         url, _invitation = await create_invitation(ctx, tenant_id=tenant.id, email=manager_email,
                                                    display_name=manager_name, roles=[MANAGER])
         row = await _profile_row(tenant.id)
@@ -401,7 +401,7 @@ async def provision_store(
     return ProvisionedStore(tenant_id=tenant.id, slug=tenant.slug, invitation_url=url)
 
 
-async def _configure_sandbox_payments(ctx: PlatformContext, tenant_id: uuid.UUID, slug: str) -> None:
+async def configure_sandbox_payments(ctx: PlatformContext, tenant_id: uuid.UUID, slug: str) -> None:
     """The payments sandbox is the one sandbox that needs settings (a sub-merchant id and a webhook
     secret): give the new store its own, so that it can run its test order at once. Every other
     category falls back to its settings-free sandbox (``providers.services.provider_for``)."""

@@ -15,3 +15,10 @@ def pawpay_route_handlers() -> list[object]:
     from pawpay.tenants.plans.controllers import PlanController
 
     return [PlanController]
+
+
+@hookimpl
+async def pawpay_demo_store_seeded(tenant_id: str) -> None:
+    from pawpay.tenants.plans.demo import seed
+
+    await seed(tenant_id)

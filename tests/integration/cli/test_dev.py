@@ -75,6 +75,19 @@ def _webhook_is_processed_in_process(client: httpx.Client, base: str, tenant_id:
     raise AssertionError("the webhook event was not processed by the embedded scheduler and worker")
 
 
+def _demo_plans_can_be_signed(client: httpx.Client) -> None:
+    """The demo store has a catalog and plans, and a plan's signing link opens the customer's page."""
+    listed = client.get("/api/v1/plans")
+    assert listed.status_code == 200, listed.text
+    names = {plan["name"]: plan for plan in listed.json()}
+    assert {"成猫月付套餐", "幼猫成长套餐", "幼犬成长套餐"} <= set(names)
+    kitten = names["幼猫成长套餐"]
+    assert kitten["next_stage_plan_id"] == names["成猫月付套餐"]["id"]
+    start = client.get(f"/sign/demo/start?plan={kitten['id']}", headers={"accept": "text/html"})
+    assert start.status_code == 200, start.text
+    assert 'data-testid="send-code"' in start.text  # the customer logs in by phone code first
+
+
 def _processed(base: str) -> bool:
     # The worker runs inside `pawpay dev`, so its job counter is on the same /metrics page.
     metrics = httpx.get(f"{base}/metrics").text
@@ -114,6 +127,7 @@ def test_dev_end_to_end(tmp_path: Path) -> None:
                 "roles": ["front_desk"]})
             assert created.status_code == 201, created.text
             assert client.get("/login", headers={"accept": "text/html"}).status_code == 200
+            _demo_plans_can_be_signed(client)
             _webhook_is_processed_in_process(client, base, login.json()["tenant_id"])
     finally:
         proc.send_signal(signal.SIGKILL)

@@ -174,6 +174,22 @@ async def refresh_advance(ctx: TenantContext, contract_ref: str) -> AdvanceView:
     return await _ask_partner(ctx, row)
 
 
+async def refresh_pending(ctx: TenantContext) -> list[AdvanceView]:
+    """Ask the partner again about every advance of the store still ``requested`` (the daily
+    settlement job calls it after its batch). Never raises: a failure is logged and retried the next day."""
+    async with tenant_scope(ctx):
+        rows = await Advance.raw(
+            "SELECT contract_ref FROM advance WHERE tenant_id = {} AND state = 'requested' ORDER BY requested_at",
+            ctx.tenant_id)
+    out = []
+    for r in rows:
+        try:
+            out.append(await refresh_advance(ctx, r["contract_ref"]))
+        except Exception:
+            log.exception("asking the partner again failed", extra={"tenant_id": str(ctx.tenant_id)})
+    return out
+
+
 async def _ask_partner(ctx: TenantContext, row: dict[str, Any]) -> AdvanceView:
     from pawpay.platform.providers.services import guarded_provider_for
 

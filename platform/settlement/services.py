@@ -854,8 +854,9 @@ def _with_name(batch: SettlementBatchView, name: str) -> SettlementBatchView:
 
 
 async def run_due_batch(tenant_id: uuid.UUID, schedule_id: uuid.UUID) -> SettlementBatchView | None:
-    """The daily job's body for one store: run the batch of the store-local day (on the store's
-    clock), reconcile the previous day's provider statement, then book the next run and clear the lease."""
+    """The daily job's body for one store: ask the financing partner again about pending advances,
+    run the batch of the store-local day (on the store's clock), reconcile the previous day's
+    provider statement, then book the next run and clear the lease."""
     from pawpay.platform.jobs.services import tenant_now
 
     ctx = TenantContext(tenant_id=tenant_id, actor_label="settlement-job")
@@ -863,6 +864,11 @@ async def run_due_batch(tenant_id: uuid.UUID, schedule_id: uuid.UUID) -> Settlem
     time_zone = await _time_zone(ctx)
     batch: SettlementBatchView | None = None
     error = ""
+    # Advances still awaiting the financing partner's answer are asked again first, so a paid
+    # one is repaid from today's releases already (never raises).
+    from pawpay.platform.advances.services import refresh_pending
+
+    await refresh_pending(ctx)
     try:
         batch = await run_settlement_batch(ctx, local_date(now, time_zone))
     except Exception as exc:

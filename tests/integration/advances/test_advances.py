@@ -152,3 +152,24 @@ async def test_another_store_never_sees_the_advance(frozen: Any) -> None:
         await advances.mark_default(b.ctx, "C-x", reason="not mine")
     views, _ = await advances.ops_advances(OPS, tenant_id=a.ctx.tenant_id)
     assert [v.contract_ref for v in views] == ["C-x"]
+
+
+async def test_a_pending_advance_is_asked_again_by_the_daily_job(frozen: Any) -> None:
+    books = await new_books()
+    # 45 % of 222 236 = 100 006.2 -> 100 006: ends in 06, the sandbox partner answers PENDING first.
+    view = await _advance(books, "C-pend", total=222_236)
+    assert (view.principal_fen, view.state) == (100_006, "requested")
+    assert (await books.balances()).get("advance_outstanding", 0) == 0
+    await books.collect("C-pend", 20_000, beijing(2026, 10, 14))
+    from pawpay.platform.settlement.tables import SettlementSchedule
+    from pawpay.platform.tenancy.scope import tenant_scope
+
+    async with tenant_scope(books.ctx):
+        row = await SettlementSchedule.select().where(SettlementSchedule.tenant_id == books.ctx.tenant_id).first()
+    assert row is not None
+    frozen(beijing(2026, 10, 15, 6))
+    await settlement.run_due_batch(books.ctx.tenant_id, row["id"])
+    view = await advances.get_advance(books.ctx, "C-pend")
+    # Paid before the batch ran: today's release already repays it.
+    assert (view.state, view.fee_fen, view.repaid_fen) == ("repaying", 6_001, 20_000)
+    assert (await books.balances())["advance_outstanding"] == 106_007 - 20_000

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -44,6 +45,8 @@ from pawpay.tenants.dunning import rules
 from pawpay.tenants.dunning.errors import EndingState, NotSigned, RetentionFirst
 from pawpay.tenants.dunning.services import _actor, _log_action, close_case
 from pawpay.tenants.dunning.tables import DunningEnding, DunningPause
+
+log = logging.getLogger(__name__)
 
 RESUME_LEAD_DAYS = 3
 RETENTION_OFFERS = ("change_plan", "move_debit_date")
@@ -113,6 +116,19 @@ def _reason(reason: str) -> str:
 
 # --- pauses -----------------------------------------------------------------------------------------
 
+async def _replan_debits(ctx: TenantContext, contract_id: uuid.UUID) -> None:
+    """Billing plans the reminders for the moved due dates (its planned attempts re-time themselves to
+    the installment's current due date; a reminder for an old date is skipped)."""
+    from pawpay.tenants.contracts import services as contracts
+
+    try:
+        from pawpay.tenants.billing import services as billing
+
+        await billing.plan_installments(ctx, await contracts.installments(ctx, contract_id))
+    except (ImportError, NotImplementedError, AttributeError):
+        log.warning("billing could not re-plan the moved installments", extra={"contract_id": str(contract_id)})
+
+
 async def pause_for_illness(ctx: TenantContext, contract_id: uuid.UUID, *, periods: int, reason: str,
                             agreement: str) -> PauseView:
     """Pause 1-2 periods for the pet's illness by agreement (``agreement``: what was agreed, recorded)."""
@@ -138,6 +154,7 @@ async def pause_for_illness(ctx: TenantContext, contract_id: uuid.UUID, *, perio
                                   "agreement": agreement, "resume_at": resume_at})
         for inst in paused:
             await close_case(ctx, inst.id, reason="paused")
+        await _replan_debits(ctx, contract_id)
         return await get_pause(ctx, pause_id)
 
 
@@ -178,6 +195,7 @@ async def resume_pause(ctx: TenantContext, pause_id: uuid.UUID) -> PauseView | N
                 await contracts.set_installment_status(ctx, inst.id, "due", reason=f"pause {pause.kind} ended")
         await DunningPause.update({DunningPause.status: "ended", DunningPause.ended_at: utcnow(),
                                    DunningPause.resume_at: None, DunningPause.lease_until: None}).where(where)
+        await _replan_debits(ctx, pause.contract_id)
         await _log_action(ctx, "pause_ended", installment_id=None, contract_id=pause.contract_id,
                           detail={"pause_id": str(pause_id), "kind": pause.kind}, actor=_actor(ctx))
         return await get_pause(ctx, pause_id)

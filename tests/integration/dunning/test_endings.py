@@ -15,6 +15,7 @@ from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.providers.services import provider_for
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.testing.plugin import create_store
+from pawpay.tenants.billing import services as billing
 from pawpay.tenants.contracts import services as contracts
 from pawpay.tenants.dunning import endings, rules
 from pawpay.tenants.dunning import services as dunning
@@ -37,6 +38,9 @@ async def test_an_illness_pause_skips_debits_and_extends_the_schedule(jobs_stub:
     due = await contracts.due_installments(w.ctx, on_or_before=after[-1].due_on)
     assert after[0].id not in {i.id for i in due}
     assert pause.resume_at is not None
+    # Billing plans the reminder for the moved date of the first period still due.
+    reminders = await billing.installment_reminders(w.ctx, after[2].id)
+    assert after[2].due_on in {r.due_on for r in reminders}
     # The store's clock reaches three days before the first paused period's new due date: due again.
     await advance(w.ctx, days=(after[0].due_on - await dunning.store_today(w.ctx)).days - 2)
     await tick(jobs_stub)
@@ -44,6 +48,7 @@ async def test_an_illness_pause_skips_debits_and_extends_the_schedule(jobs_stub:
     assert [i.status for i in resumed[:2]] == ["due", "due"]
     assert (await endings.get_pause(w.ctx, pause.id)).status == "ended"
     assert not await dunning.installment_paused(w.ctx, after[0].id)
+    assert after[0].due_on in {r.due_on for r in await billing.installment_reminders(w.ctx, after[0].id)}
 
 
 async def test_a_pause_is_one_or_two_periods_with_an_agreement() -> None:

@@ -39,3 +39,23 @@ async def test_a_declined_debit_walks_into_the_ladder_and_payment_closes_it(cloc
     closed = await dunning.get_case(store.ctx, first.id)
     assert closed is not None
     assert (closed.status, closed.close_reason) == ("closed", "paid")
+
+
+async def test_an_illness_pause_skips_the_debit_until_the_new_date(clock: Any, jobs_stub: Any) -> None:  # noqa: F811
+    from pawpay.tenants.billing import services as billing
+    from pawpay.tenants.dunning import endings
+
+    store = await new_store()
+    c = await store.sign(amount=29_800, periods=12, phone="13912340302")
+    first = (await contracts.installments(store.ctx, c.id))[0]
+    await endings.pause_for_illness(store.ctx, c.id, periods=1, reason="猫咪生病", agreement="暂停一期")
+    due = local(first.due_on.year, first.due_on.month, first.due_on.day, 8, 5)
+    move(clock, due)
+    await run_debits(jobs_stub, due)
+    attempts = await billing.installment_debits(store.ctx, first.id)
+    assert [a.status for a in attempts] == ["planned"], "no debit while paused"
+    sandbox = await store.sandbox()
+    assert not [d for d in sandbox.debits if d[0] == str(store.ctx.tenant_id)]
+    moved = (await contracts.installments(store.ctx, c.id))[0]
+    assert moved.status == "paused"
+    assert moved.due_on > first.due_on

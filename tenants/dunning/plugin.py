@@ -16,6 +16,13 @@ def pawpay_piccolo_apps() -> list[str]:
 
 
 @hookimpl
+def pawpay_route_handlers() -> list[object]:
+    from pawpay.tenants.dunning.controllers import DunningController
+
+    return [DunningController]
+
+
+@hookimpl
 def pawpay_actor_modules() -> list[str]:
     return ["pawpay.tenants.dunning.actors"]
 

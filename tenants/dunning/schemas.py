@@ -73,8 +73,8 @@ class InstallmentLogOut(msgspec.Struct):
 
 
 class CallBody(msgspec.Struct):
-    note: str
-    outcome: str
+    note: str = ""
+    outcome: str = ""
     promised_on: date | None = None
 
 

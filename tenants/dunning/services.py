@@ -798,6 +798,9 @@ async def record_call(ctx: TenantContext, installment_id: uuid.UUID, *, note: st
                       promised_on: date | None = None) -> ContactView:
     """A phone call with the customer: notes and outcome logged; a promise-to-pay date becomes a
     follow-up task due that day (10:00 store time)."""
+    from pawpay.tenants.contracts import services as contracts
+
+    await contracts.get_installment(ctx, installment_id)  # another store's: NotFound before any validation
     note = (note or "").strip()
     if outcome not in CALL_OUTCOMES:
         raise ValidationFailed("unknown call outcome", field="outcome")
@@ -827,6 +830,9 @@ async def record_call(ctx: TenantContext, installment_id: uuid.UUID, *, note: st
 async def grant_extension(ctx: TenantContext, installment_id: uuid.UUID, *, days: int = rules.EXTENSION_DAYS,
                           reason: str = "") -> CaseView:
     """Let the customer pay within ``days`` more days without penalty: no ladder step runs before then."""
+    from pawpay.tenants.contracts import services as contracts
+
+    await contracts.get_installment(ctx, installment_id)  # another store's: NotFound before any validation
     if not isinstance(days, int) or not 1 <= days <= 30:
         raise ValidationFailed("1 to 30 days", field="days")
     now = await tenant_now(ctx)
@@ -851,6 +857,9 @@ async def grant_extension(ctx: TenantContext, installment_id: uuid.UUID, *, days
 
 async def pause_collection(ctx: TenantContext, installment_id: uuid.UUID, *, days: int, reason: str) -> CaseView:
     """Pause debits and the ladder for this installment for ``days`` days (a staff decision)."""
+    from pawpay.tenants.contracts import services as contracts
+
+    await contracts.get_installment(ctx, installment_id)  # another store's: NotFound before any validation
     if not isinstance(days, int) or not 1 <= days <= 60:
         raise ValidationFailed("1 to 60 days", field="days")
     if not (reason or "").strip():

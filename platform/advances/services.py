@@ -347,6 +347,36 @@ async def contract_terminated(ctx: TenantContext, contract_ref: str, *, reason: 
     return await mark_default(ctx, contract_ref, reason=f"contract terminated: {reason}"[:MAX_REASON])
 
 
+ENDED_KEYS = ("contract-terminated:", "contract-cancelled:")
+
+
+async def default_ended_contracts(ctx: TenantContext) -> list[AdvanceView]:
+    """Default every outstanding advance whose contract ended early: the contracts domain posts
+    ``contract-terminated:<contract>`` (termination) or ``contract-cancelled:<contract>``
+    (cooling-off cancellation) on the contract's receivable, so no later debit will repay it.
+    The daily settlement job calls it; never raises."""
+    async with tenant_scope(ctx):
+        rows = await Advance.raw(
+            "SELECT contract_ref FROM advance WHERE tenant_id = {} AND state IN ('funded', 'repaying') "
+            "ORDER BY requested_at", ctx.tenant_id)
+    out = []
+    for r in rows:
+        ref = r["contract_ref"]
+        try:
+            page, _ = await ledger.entries(ctx, account_code=f"customer_receivable:{ref}", limit=200)
+            ended = [e for e in page if e.idempotency_key in {f"{k}{ref}" for k in ENDED_KEYS}]
+            if ended:
+                why = "terminated" if ended[0].idempotency_key.startswith("contract-terminated:") else "cancelled"
+                done = await contract_terminated(ctx, ref, reason=f"the contract was {why}")
+                if done is not None:
+                    out.append(done)
+        except SplitInFlight:
+            continue  # a split awaits the provider's answer: the next day's job tries again
+        except Exception:
+            log.exception("defaulting an ended contract's advance failed", extra={"tenant_id": str(ctx.tenant_id)})
+    return out
+
+
 # --- reading --------------------------------------------------------------------------------------
 
 

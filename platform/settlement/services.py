@@ -866,9 +866,10 @@ async def run_due_batch(tenant_id: uuid.UUID, schedule_id: uuid.UUID) -> Settlem
     error = ""
     # Advances still awaiting the financing partner's answer are asked again first, so a paid
     # one is repaid from today's releases already (never raises).
-    from pawpay.platform.advances.services import refresh_pending
+    from pawpay.platform.advances.services import default_ended_contracts, refresh_pending
 
     await refresh_pending(ctx)
+    await default_ended_contracts(ctx)  # an ended contract's advance follows its guarantee policy
     try:
         batch = await run_settlement_batch(ctx, local_date(now, time_zone))
     except Exception as exc:

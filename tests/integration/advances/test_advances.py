@@ -173,3 +173,28 @@ async def test_a_pending_advance_is_asked_again_by_the_daily_job(frozen: Any) ->
     # Paid before the batch ran: today's release already repays it.
     assert (view.state, view.fee_fen, view.repaid_fen) == ("repaying", 6_001, 20_000)
     assert (await books.balances())["advance_outstanding"] == 106_007 - 20_000
+
+
+async def test_a_terminated_contracts_advance_defaults_in_the_daily_job(frozen: Any) -> None:
+    books = await new_books(policy="platform_guarantee")
+    await _advance(books, "C-term", total=200_000)  # 90 000 + 5 400
+    await books.collect("C-term", 20_000, beijing(2026, 10, 14), fee=600)
+    # The contracts domain terminates the contract: it takes the unearned rest off the receivable.
+    from pawpay.platform.ledger import services as ledger
+
+    await ledger.post_entry(books.ctx, idempotency_key="contract-terminated:C-term", description="terminated",
+                            postings=[("contract_sales", 100_000), ("customer_receivable:C-term", -100_000)])
+    from pawpay.platform.settlement.tables import SettlementSchedule
+    from pawpay.platform.tenancy.scope import tenant_scope
+
+    async with tenant_scope(books.ctx):
+        row = await SettlementSchedule.select().where(SettlementSchedule.tenant_id == books.ctx.tenant_id).first()
+    assert row is not None
+    frozen(beijing(2026, 10, 15, 6))
+    batch = await settlement.run_due_batch(books.ctx.tenant_id, row["id"])
+    assert batch is not None
+    assert batch.release_fen == 19_400  # defaulted before the batch: no split any more
+    view = await advances.get_advance(books.ctx, "C-term")
+    assert (view.state, view.defaulted_fen, view.defaulted_by) == ("defaulted", 95_400, "platform_guarantee")
+    assert "terminated" in view.reason
+    assert (await books.balances())["advance_default_platform"] == 95_400

@@ -539,7 +539,7 @@ async def run_case(ctx: TenantContext, case_id: uuid.UUID) -> None:
                 "RETURNING id", uuid.uuid4(), ctx.tenant_id, case_id, step.id, step.day_offset, step.action, now)
             if not inserted:
                 continue
-            outcome = await _run_step(ctx, case, step, installment, now, zone)
+            outcome = await _run_step(ctx, case, step, installment, now, zone, scheduled=at)
             await DunningStepRun.update({DunningStepRun.outcome: outcome[:32]}).where(
                 DunningStepRun.id == inserted[0]["id"])
             if step.action == "extension_offer":
@@ -566,12 +566,14 @@ def _yuan(fen: int) -> str:
 
 
 async def _run_step(ctx: TenantContext, case: dict[str, Any], step: StepView, installment: Any, now: datetime,
-                    zone: str) -> str:
+                    zone: str, *, scheduled: datetime) -> str:
     from pawpay.tenants.contracts import services as contracts
 
     contract = await contracts.get_contract(ctx, case["contract_id"])
     tenant = await get_own_tenant(ctx)
-    deadline = rules.local(now + timedelta(days=rules.EXTENSION_DAYS), zone).date()
+    # From the step's scheduled time, not "now": a re-run after a crash sends the same parameters under
+    # the same message id (idempotent at the provider).
+    deadline = rules.local(scheduled + timedelta(days=rules.EXTENSION_DAYS), zone).date()
     params = {"store": tenant.name, "contract_no": contract.contract_no, "sequence": str(installment.sequence),
               "amount": _yuan(installment.amount_fen), "due_on": installment.due_on.isoformat(),
               "deadline": deadline.isoformat()}

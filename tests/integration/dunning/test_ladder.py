@@ -214,3 +214,19 @@ async def test_an_undeliverable_sms_becomes_a_phone_task(jobs_stub: Any) -> None
     store_notice = next(c for c in await dunning.list_contacts(w.ctx, installment_id=inst.id) if c.channel == "store")
     assert w.contract.contract_no in store_notice.body
     assert "INSUFFICIENT_FUNDS" in store_notice.detail
+
+
+async def test_two_workers_on_one_case_contact_once() -> None:
+    import asyncio
+
+    w = await world(phone="13912340009")
+    inst = await fail(w)
+    case = await dunning.get_case(w.ctx, inst.id)
+    assert case is not None
+    await asyncio.gather(dunning.run_case(w.ctx, case.id), dunning.run_case(w.ctx, case.id),
+                         dunning.run_case(w.ctx, case.id))
+    assert sorted(m.template for m in await inbox(w.ctx)) == ["DUNNING_FAILED_MP", "DUNNING_FAILED_SMS"]
+    again = await dunning.get_case(w.ctx, inst.id)
+    assert again is not None
+    assert again.steps_done == [0, 0]
+    assert len([c for c in await dunning.list_contacts(w.ctx, installment_id=inst.id) if c.channel == "sms"]) == 1

@@ -510,6 +510,14 @@ async def complete_termination(ctx: TenantContext, ending_id: uuid.UUID) -> Endi
 
     ending = await get_ending(ctx, ending_id)
     if ending.status == "completed":
+        if ending.kind == "termination" and ending.agreement_result not in ("succeeded", "no_agreement"):
+            # The contract ended but the provider did not confirm the mandate's end: ask again.
+            mandate = await _terminate_mandate(ctx, ending.contract_id, "early termination")
+            async with tenant_scope(ctx):
+                await _update_ending(ctx, ending_id, {DunningEnding.agreement_result: mandate})
+                await _log_action(ctx, "mandate_termination_retried", installment_id=None,
+                                  contract_id=ending.contract_id, detail={"mandate": mandate})
+            return await get_ending(ctx, ending_id)
         return ending
     if ending.status != "signing":
         raise EndingState("the termination agreement was not sent for signature", current=ending.status)

@@ -152,3 +152,24 @@ async def test_another_store_gets_not_found() -> None:
     with pytest.raises(NotFound):
         await endings.start_termination(octx, w.contract.id, reason="x")
     assert await endings.list_endings(octx, w.contract.id) == []
+
+
+async def test_a_mandate_the_provider_did_not_confirm_is_terminated_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    w = await world(phone="13912340109")
+    ending = await endings.start_termination(w.ctx, w.contract.id, reason="出国")
+    await endings.decline_retention(w.ctx, ending.id)
+    signing = await endings.start_termination_signing(w.ctx, ending.id)
+    identity, ipctx = await provider_for(w.ctx, "identity")
+    identity.complete_sign_flow(ipctx, signing.sign_url.rstrip("/").rsplit("/", 1)[-1])
+
+    async def down(*_: Any, **__: Any) -> str:
+        return "error"
+
+    with monkeypatch.context() as m:
+        m.setattr(endings, "_terminate_mandate", down)
+        done = await endings.complete_termination(w.ctx, ending.id)
+    assert (done.status, done.agreement_result) == ("completed", "error")
+    again = await endings.complete_termination(w.ctx, ending.id)
+    assert again.agreement_result == "succeeded"
+    kinds = [a.kind for a in await dunning.list_actions(w.ctx, contract_id=w.contract.id)]
+    assert kinds[-1] == "mandate_termination_retried"

@@ -92,6 +92,7 @@ SERVICE_MESSAGES = (
     N_("the cooling-off period has ended"),
     N_("billing is not available yet"),
     N_("a phrase of 1 to 64 characters"),
+    N_("choose one of the store's templates"),
 )
 
 

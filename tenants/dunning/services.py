@@ -206,6 +206,9 @@ async def save_ladder_step(ctx: TenantContext, *, day_offset: int, action: str, 
         raise ValidationFailed("the day is 0 to 365", field="day_offset",
                                code=code(DunningErrorCode.DUNNING_INVALID_STEP))
     await _ensure_defaults(ctx)
+    if action in rules.CONTACT_ACTIONS and template_code not in {t.code for t in await list_templates(ctx)}:
+        raise ValidationFailed("choose one of the store's templates", field="template_code",
+                               code=code(DunningErrorCode.DUNNING_INVALID_STEP))
     async with tenant_scope(ctx):
         await DunningLadderStep.raw(
             "INSERT INTO dunning_ladder_step (id, tenant_id, day_offset, action, template_code, assignee_role, "

@@ -124,3 +124,25 @@ async def test_finance_reads_but_cannot_act_and_other_stores_get_404(new_browser
     await stranger.sign_in(other.manager_email)
     assert (await stranger.get(path)).status_code == 404
     assert (await stranger.get(f"/admin/queues/contracts/{w.contract.id}")).status_code == 404
+
+
+async def test_a_new_template_and_a_ladder_step_using_it(new_browser) -> None:
+    w = await world(phone="13912340206")
+    browser = await new_browser()
+    await browser.sign_in(w.store.manager_email)
+    path = "/admin/queues/settings"
+    unknown = await browser.submit(f"{path}/ladder", {"day_offset": "2", "action": "sms", "template_code": "NOPE",
+                                                      "enabled": "on"}, csrf_from=path)
+    assert unknown.status_code == 422
+    bad = await browser.submit(f"{path}/templates", {"code": "MY_DAY2", "body": "不还就拉黑名单"}, csrf_from=path)
+    assert bad.status_code == 422
+    assert "【黑名单】" in bad.text
+    assert 'value="MY_DAY2"' in bad.text  # the new-template form keeps what was typed
+    made = await browser.submit(f"{path}/templates", {"code": "MY_DAY2", "body": "温馨提醒：合同{contract_no}待支付"},
+                                csrf_from=path)
+    assert made.status_code == 303
+    step = await browser.submit(f"{path}/ladder", {"day_offset": "2", "action": "sms", "template_code": "MY_DAY2",
+                                                   "enabled": "on"}, csrf_from=path)
+    assert step.status_code == 303
+    ladder = await dunning.list_ladder(w.ctx)
+    assert (2, "sms", "MY_DAY2") in {(s.day_offset, s.action, s.template_code) for s in ladder}

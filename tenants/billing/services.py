@@ -518,15 +518,20 @@ async def _settle(ctx: TenantContext, row: dict[str, Any], reference: str, paid_
     fee = int(row["fee_fen"])
     if row["submitted_at"] is None:  # settled by webhook before we recorded the submission (cannot happen)
         fee = fee_for(int(row["amount_fen"]), terms.fee_rate_bp)
-    await settlement.record_collection(
-        ctx, attempt_id=attempt_id, contract_ref=contract.contract_no, amount_fen=int(row["amount_fen"]),
-        fee_fen=fee, collected_at=paid_at, settlement_days=terms.settlement_days,
-        provider_name=row["provider_name"] or "unknown")
+
+    async def collect() -> None:
+        # Last in the transaction: the ledger's running balances lock the store's accounts until COMMIT.
+        await settlement.record_collection(
+            ctx, attempt_id=attempt_id, contract_ref=contract.contract_no, amount_fen=int(row["amount_fen"]),
+            fee_fen=fee, collected_at=paid_at, settlement_days=terms.settlement_days,
+            provider_name=row["provider_name"] or "unknown")
+
     if inst.status not in (*OPEN_INSTALLMENT, "paused"):
         # Money taken for an installment closed meanwhile: the ledger mirrors the provider; staff refund it.
         log.error("a debit succeeded for a closed installment", extra={"attempt_id": attempt_id})
         await record(ctx, "billing.debit_collected_on_closed_installment", target_type="installment",
                      target_id=str(inst.id), after={"attempt_id": attempt_id, "status": inst.status})
+        await collect()
         return
     await contracts.set_installment_status(ctx, inst.id, "paid", paid_at=paid_at, reason=f"debit {attempt_id}")
     points = points_for(int(row["amount_fen"]))
@@ -546,6 +551,7 @@ async def _settle(ctx: TenantContext, row: dict[str, Any], reference: str, paid_
     await record(ctx, "billing.debit_succeeded", target_type="installment", target_id=str(inst.id),
                  after={"attempt_id": attempt_id, "amount_fen": int(row["amount_fen"]), "fee_fen": fee,
                         "points": points, "contract_no": contract.contract_no, "sequence": inst.sequence})
+    await collect()
     event = InstallmentPaid(installment_id=str(inst.id), contract_id=str(contract.id),
                             contract_no=contract.contract_no, sequence=inst.sequence,
                             amount_fen=int(row["amount_fen"]), paid_at=paid_at, attempt_id=attempt_id)

@@ -45,6 +45,13 @@ OUTCOME_LABELS = {
     "wrong_number": N_("Wrong number"),
     "other": N_("Other"),
 }
+# What a contact's outcome column can hold besides a call's outcome.
+CONTACT_OUTCOME_LABELS = {
+    **OUTCOME_LABELS, "succeeded": N_("Delivered to the provider"), "pending": N_("Sent, awaiting delivery"),
+    "failed": N_("Not delivered"), "error": N_("Not sent (provider error)"), "unknown": N_("Outcome unknown"),
+    "not_submitted": N_("Not sent"), "no_openid": N_("No mini-program subscription"), "recorded": N_("Recorded"),
+    "escalated": N_("Escalated"),
+}
 ACTION_LABELS = {
     "sms": N_("SMS"),
     "mini_program": N_("Mini-program message"),
@@ -66,6 +73,34 @@ ENDING_STATUS_LABELS = {
     "signing": N_("Awaiting the customer's signature"),
     "completed": N_("Completed"),
 }
+STATUS_LABELS = {
+    # installments and contracts
+    "due": N_("Awaiting debit"), "paid": N_("Paid"), "failed": N_("Failed"), "paused": N_("Paused"),
+    "waived": N_("Waived"), "cancelled": N_("Cancelled"), "active": N_("In force"), "completed": N_("Completed"),
+    "terminated": N_("Terminated"),
+    # cases, tasks, pauses
+    "open": N_("Open"), "closed": N_("Closed"), "done": N_("Done"), "ended": N_("Ended"),
+    # debit attempts
+    "planned": N_("Planned"), "submitted": N_("Sent to the provider"), "succeeded": N_("Succeeded"),
+    "unknown": N_("Being confirmed"),
+}
+CHANNEL_LABELS = {
+    "sms": N_("SMS"), "mini_program": N_("Mini-program message"), "phone": N_("Phone call"),
+    "wechat": N_("WeChat"), "store": N_("Store notice"),
+}
+KIND_LABELS = {
+    "illness": N_("Pet illness"), "exchange": N_("Week cat/dog exchange"),
+    "call_recorded": N_("Call recorded"), "promise_to_pay": N_("Promise to pay"),
+    "extension_offered": N_("Extension coupon offered"), "extension_granted": N_("Extension granted"),
+    "collection_paused": N_("Collection paused"), "retry_now": N_("Retry now"), "reminder_sent": N_("Reminder sent"),
+    "debit_date_moved": N_("Debit date moved"), "task_done": N_("Task done"), "illness_pause": N_("Illness pause"),
+    "pause_ended": N_("Pause ended"), "pet_death": N_("Pet death"), "pet_loss": N_("Pet loss"),
+    "cooling_off_cancelled": N_("Cooling-off cancellation"), "retention_offered": N_("Retention offered"),
+    "retention_accepted": N_("Retention accepted"), "retention_declined": N_("Retention declined"),
+    "termination_signing_started": N_("Termination agreement sent for signature"), "terminated": N_("Terminated"),
+    "mandate_termination_retried": N_("Mandate termination retried"),
+}
+LABELS = {"status_labels": STATUS_LABELS, "channel_labels": CHANNEL_LABELS, "kind_labels": KIND_LABELS}
 SERVICE_MESSAGES = (
     N_("a reason is required"),
     N_("notes are required"),
@@ -104,7 +139,7 @@ async def _queues_page(shell: Shell, ctx: Any) -> Template:
     from pawpay.tenants.billing import services as billing
 
     me = shell.principal.account_id
-    return shell.render("dunning/queues.html", {
+    return shell.render("dunning/queues.html", {**LABELS,
         "due_today": await billing.debits_due_today(ctx),
         "failed": await dunning.case_queue(ctx),
         "overdue": await dunning.overdue_by_step(ctx),
@@ -124,20 +159,20 @@ async def _installment_page(shell: Shell, ctx: Any, installment_id: uuid.UUID, *
 
     inst = await contracts.get_installment(ctx, installment_id)
     contract = await contracts.get_contract(ctx, inst.contract_id)
-    return shell.render("dunning/installment.html", {
+    return shell.render("dunning/installment.html", {**LABELS,
         "inst": inst, "contract": contract, "case": await dunning.get_case(ctx, installment_id),
         "contacts": await dunning.list_contacts(ctx, installment_id=installment_id),
         "actions": await dunning.list_actions(ctx, installment_id=installment_id),
         "tasks": await dunning.list_tasks(ctx, installment_id=installment_id, status=None),
         "attempts": await billing.installment_debits(ctx, installment_id),
-        "task_labels": TASK_LABELS, "outcomes": list(OUTCOME_LABELS.items()), "outcome_labels": OUTCOME_LABELS,
+        "task_labels": TASK_LABELS, "outcomes": list(OUTCOME_LABELS.items()), "outcome_labels": CONTACT_OUTCOME_LABELS,
         "errors": errors or {}, "values": values or {}, "can_act": bool(ACTION_ROLES & shell.principal.roles),
     }, status_code=status_code)
 
 
 async def _settings_page(shell: Shell, ctx: Any, *, errors: FieldErrors | None = None, editing: str = "",
                          body: str = "", highlighted: str = "", status_code: int = 200) -> Template:
-    return shell.render("dunning/settings.html", {
+    return shell.render("dunning/settings.html", {**LABELS,
         "ladder": await dunning.list_ladder(ctx), "templates": await dunning.list_templates(ctx),
         "phrases": await dunning.forbidden_phrases(ctx), "action_labels": ACTION_LABELS,
         "actions": list(ACTION_LABELS.items()), "errors": errors or {}, "editing": editing, "body": body,
@@ -154,7 +189,7 @@ async def _contract_page(shell: Shell, ctx: Any, contract_id: uuid.UUID, *, erro
     all_endings = await endings.list_endings(ctx, contract_id)
     open_termination = next((e for e in all_endings if e.kind == "termination"
                              and e.status in ("retention_offered", "quoted", "signing")), None)
-    return shell.render("dunning/contract.html", {
+    return shell.render("dunning/contract.html", {**LABELS,
         "contract": contract, "schedule": await contracts.installments(ctx, contract_id),
         "pauses": await endings.list_pauses(ctx, contract_id), "endings": all_endings,
         "open_termination": open_termination, "remaining_periods": periods, "remaining_fen": remaining,

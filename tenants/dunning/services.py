@@ -418,8 +418,13 @@ async def debit_failed(
                                        DunningCase.last_error_code: error_code[:64],
                                        DunningCase.failures: row["failures"] + 1, DunningCase.updated_at: stamp}
             if row["status"] == "closed":
-                changes.update({DunningCase.status: "open", DunningCase.closed_at: None, DunningCase.close_reason: ""})
-                row = {**row, "status": "open"}
+                # A new episode (e.g. after a pause): the steps not yet run count from this failure, so
+                # nothing piles up at once; the steps already run are not repeated.
+                changes.update({DunningCase.status: "open", DunningCase.closed_at: None, DunningCase.close_reason: "",
+                                DunningCase.opened_at: failed_at, DunningCase.extension_until: None,
+                                DunningCase.paused_until: None})
+                row = {**row, "status": "open", "opened_at": failed_at, "extension_until": None,
+                       "paused_until": None}
                 changes[DunningCase.next_run_at] = await _next_run(ctx, row, steps, zone)
             await DunningCase.update(changes).where(
                 (DunningCase.tenant_id == ctx.tenant_id) & (DunningCase.id == case_id))

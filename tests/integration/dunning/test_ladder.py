@@ -230,3 +230,23 @@ async def test_two_workers_on_one_case_contact_once() -> None:
     assert again is not None
     assert again.steps_done == [0, 0]
     assert len([c for c in await dunning.list_contacts(w.ctx, installment_id=inst.id) if c.channel == "sms"]) == 1
+
+
+async def test_a_reopened_case_spaces_its_remaining_steps_from_the_new_failure(jobs_stub: Any) -> None:
+    w = await world(phone="13912340010")
+    inst = await fail(w)
+    await tick(jobs_stub)
+    await dunning.close_case(w.ctx, inst.id, reason="paused")
+    await advance(w.ctx, days=40)
+    await dunning.debit_failed(w.ctx, installment_id=inst.id, contract_id=w.contract.id, attempt_id="att-2",
+                               error_code="INSUFFICIENT_FUNDS", failed_at=await tenant_now(w.ctx))
+    await tick(jobs_stub)
+    case = await dunning.get_case(w.ctx, inst.id)
+    assert case is not None
+    assert case.status == "open"
+    assert case.steps_done == [0, 0]  # nothing piled up: day 1 follows tomorrow
+    await advance(w.ctx, days=1)
+    await tick(jobs_stub)
+    again = await dunning.get_case(w.ctx, inst.id)
+    assert again is not None
+    assert again.steps_done == [0, 0, 1]

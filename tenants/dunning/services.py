@@ -851,7 +851,7 @@ async def grant_extension(ctx: TenantContext, installment_id: uuid.UUID, *, days
     async with tenant_scope(ctx):
         ids = await _installment_ids(ctx, installment_id)
         if ids["case_id"] is None:
-            raise NotFound("this installment has no dunning case")
+            raise BusinessRuleViolation("this installment has no dunning case")
         until = now + timedelta(days=days)
         where = (DunningCase.tenant_id == ctx.tenant_id) & (DunningCase.id == ids["case_id"])
         await DunningCase.update({DunningCase.extension_until: until}).where(where)
@@ -880,7 +880,7 @@ async def pause_collection(ctx: TenantContext, installment_id: uuid.UUID, *, day
     async with tenant_scope(ctx):
         ids = await _installment_ids(ctx, installment_id)
         if ids["case_id"] is None:
-            raise NotFound("this installment has no dunning case")
+            raise BusinessRuleViolation("this installment has no dunning case")
         until = now + timedelta(days=days)
         where = (DunningCase.tenant_id == ctx.tenant_id) & (DunningCase.id == ids["case_id"])
         await DunningCase.update({DunningCase.paused_until: until}).where(where)

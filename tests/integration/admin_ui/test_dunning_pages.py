@@ -146,3 +146,14 @@ async def test_a_new_template_and_a_ladder_step_using_it(new_browser) -> None:
     assert step.status_code == 303
     ladder = await dunning.list_ladder(w.ctx)
     assert (2, "sms", "MY_DAY2") in {(s.day_offset, s.action, s.template_code) for s in ladder}
+
+
+async def test_an_extension_without_a_case_is_explained(new_browser) -> None:
+    w = await world(phone="13912340207")
+    browser = await new_browser()
+    await browser.sign_in(w.store.manager_email)
+    inst = w.installments[0]
+    answer = await browser.submit(f"/admin/queues/installments/{inst.id}/extension", {"days": "7"},
+                                  csrf_from="/admin/queues")
+    assert answer.status_code == 303  # back to the queues with the reason in a flash message
+    assert await dunning.get_case(w.ctx, inst.id) is None

@@ -328,6 +328,14 @@ async def test_another_stores_id_is_answered_like_a_missing_one(
                     if theirs.status_code != 404 or _code(theirs) != "NOT_FOUND":
                         problems.append(f"{label}: A's id -> {theirs.status_code} {theirs.text[:200]} "
                                         "(expected 404)")
+                    if case.template.startswith(HTML_AREAS):  # the page a browser gets: the same 404
+                        page = await _request(client, case, case.path(a_values), html=True, store_a=a_store)
+                        if page.status_code != 404 or a_store.name in page.text:
+                            problems.append(f"{label} (browser): A's id -> {page.status_code} {page.text[:200]}")
+                        after_page = await _store_fingerprint(owner, a_store.tenant_id)
+                        if after_page != after:
+                            problems.append(f"{label} (browser): store B changed store A's "
+                                            f"{sorted(t for t in after if after[t] != after_page[t])}")
     finally:
         await owner.close()
     assert not problems, "\n".join(problems)

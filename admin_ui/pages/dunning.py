@@ -131,8 +131,16 @@ SERVICE_MESSAGES = (
 )
 
 
+def _refusal(exc: PawPayError) -> Any:
+    """The service's reason as the flash message itself, so the catalog translates it (a detail with a
+    "%" would be read as a placeholder: it goes in as a parameter, untranslated)."""
+    if "%" in exc.detail:
+        return flash(N_("Not done: %(reason)s"), "error", reason=exc.detail)
+    return flash(exc.detail, "error")
+
+
 def _fail(exc: PawPayError) -> Redirect:
-    return redirect(PAGE, flash(N_("Not done: %(reason)s"), "error", reason=exc.detail))
+    return redirect(PAGE, _refusal(exc))
 
 
 async def _queues_page(shell: Shell, ctx: Any) -> Template:
@@ -272,7 +280,7 @@ class QueuePages(Controller):
         except PawPayError as exc:
             if not is_form_error(exc):
                 raise
-            return redirect(back, flash(N_("Not done: %(reason)s"), "error", reason=exc.detail))
+            return redirect(back, _refusal(exc))
         return redirect(back, flash(message))
 
     @post("/tasks/{task_id:uuid}/done", name="dunning:task_done", opt={"roles": ACTION_ROLES}, status_code=303)

@@ -157,3 +157,5 @@ async def test_an_extension_without_a_case_is_explained(new_browser) -> None:
                                   csrf_from="/admin/queues")
     assert answer.status_code == 303  # back to the queues with the reason in a flash message
     assert await dunning.get_case(w.ctx, inst.id) is None
+    browser.client.cookies.set("pawpay_locale", "zh_CN")
+    assert "该分期没有催缴记录" in (await browser.get("/admin/queues")).text

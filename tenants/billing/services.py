@@ -395,10 +395,10 @@ async def process_attempt(  # noqa: PLR0911, PLR0912 - one guard per reason not 
     """
     from pawpay.tenants.contracts import services as contracts
 
-    provider, pctx, limits = await _payments(ctx)
-    zone = await _time_zone(ctx)
-    now = await tenant_now(ctx)
-    async with tenant_scope(ctx):
+    async with tenant_scope(ctx):  # one transaction for the look-ups and the decision
+        provider, pctx, limits = await _payments(ctx)
+        zone = await _time_zone(ctx)
+        now = await tenant_now(ctx)
         row = await _lock_attempt(ctx, attempt_id)
         if row is None or (row["next_attempt_at"] is None and not staff):
             return None
@@ -462,7 +462,7 @@ async def process_attempt(  # noqa: PLR0911, PLR0912 - one guard per reason not 
                 result = await provider.charge(pctx, request)
     else:
         result = await provider.charge(pctx, request)
-    return await apply_outcome(ctx, attempt_id, result, at=now)
+    return await apply_outcome(ctx, attempt_id, result, at=now, limits=limits)
 
 
 async def _agreement_id(ctx: TenantContext, contract_id: uuid.UUID) -> str:
@@ -474,12 +474,13 @@ async def _agreement_id(ctx: TenantContext, contract_id: uuid.UUID) -> str:
     return f"agr-{contract_id.hex[:24]}"
 
 
-async def apply_outcome(ctx: TenantContext, attempt_id: str, result: ProviderResult, *, at: datetime
-                        ) -> AttemptView:
+async def apply_outcome(ctx: TenantContext, attempt_id: str, result: ProviderResult, *, at: datetime,
+                        limits: RailLimits | None = None) -> AttemptView:
     """Record a provider's answer for an attempt (one transaction). An attempt already settled
     (e.g. by a webhook meanwhile) is left as it is."""
-    _, _, limits = await _payments(ctx)
     async with tenant_scope(ctx):
+        if limits is None:
+            _, _, limits = await _payments(ctx)
         row = await _lock_attempt(ctx, attempt_id)
         if row is None:
             raise NotFound("no such debit attempt")
@@ -552,6 +553,7 @@ async def _settle(ctx: TenantContext, row: dict[str, Any], reference: str, paid_
                  after={"attempt_id": attempt_id, "amount_fen": int(row["amount_fen"]), "fee_fen": fee,
                         "points": points, "contract_no": contract.contract_no, "sequence": inst.sequence})
     await collect()
+    store_name = (await get_own_tenant(ctx)).name
     event = InstallmentPaid(installment_id=str(inst.id), contract_id=str(contract.id),
                             contract_no=contract.contract_no, sequence=inst.sequence,
                             amount_fen=int(row["amount_fen"]), paid_at=paid_at, attempt_id=attempt_id)
@@ -560,7 +562,7 @@ async def _settle(ctx: TenantContext, row: dict[str, Any], reference: str, paid_
         from pawpay.platform.events import services as events
 
         await events.broadcast("pawpay_installment_paid", tenant_id=str(ctx.tenant_id), installment=event)
-        await send_receipt(ctx, contract, event, points)
+        await send_receipt(ctx, contract, event, points, store_name)
 
     after_commit(_after)
 
@@ -607,8 +609,9 @@ async def _send(ctx: TenantContext, customer_id: uuid.UUID, contract_id: uuid.UU
 
     outcomes: dict[str, str] = {}
     try:
-        person = await customers.contact(ctx, customer_id)
-        provider, pctx = await guarded_provider_for(ctx, "notifications")
+        async with tenant_scope(ctx):
+            person = await customers.contact(ctx, customer_id)
+            provider, pctx = await guarded_provider_for(ctx, "notifications")
     except Exception as exc:
         log.warning("billing message: no notifier or contact", extra={"error": type(exc).__name__})
         return {"sms": "error"}
@@ -617,6 +620,7 @@ async def _send(ctx: TenantContext, customer_id: uuid.UUID, contract_id: uuid.UU
     if person.wechat_openid:
         sends.append(("mini_program", mp_template, MiniProgramMessage(
             message_id=f"{key}-mp", openid=person.wechat_openid, template_id=mp_template, data=params, page=page)))
+    results: list[tuple[str, str, ProviderResult | None]] = []
     for channel, template, message in sends:
         result: ProviderResult | None = None
         try:
@@ -629,10 +633,14 @@ async def _send(ctx: TenantContext, customer_id: uuid.UUID, contract_id: uuid.UU
         outcomes[channel] = result.status.value if result is not None else "error"
         if result is not None and result.status is ProviderStatus.FAILED:
             outcomes[channel] = f"failed:{result.error_code}"
-        try:
-            await customers.record_message(ctx, customer_id, channel, template, body, result, contract_id=contract_id)
-        except Exception:
-            log.exception("billing message could not be stored")
+        results.append((channel, template, result))
+    try:
+        async with tenant_scope(ctx):
+            for channel, template, result in results:
+                await customers.record_message(ctx, customer_id, channel, template, body, result,
+                                               contract_id=contract_id)
+    except Exception:
+        log.exception("billing message could not be stored")
     return outcomes
 
 
@@ -640,11 +648,12 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-async def send_receipt(ctx: TenantContext, contract: Any, paid: InstallmentPaid, points: int) -> None:
+async def send_receipt(ctx: TenantContext, contract: Any, paid: InstallmentPaid, points: int,
+                       store_name: str | None = None) -> None:
     """The receipt after a successful debit (SMS + mini-program). Never raises."""
     try:
-        store = await get_own_tenant(ctx)
-        body = (f"【{store.name}】合同{paid.contract_no}第{paid.sequence}期{_yuan(paid.amount_fen)}元已扣款成功，"
+        store_name = store_name or (await get_own_tenant(ctx)).name
+        body = (f"【{store_name}】合同{paid.contract_no}第{paid.sequence}期{_yuan(paid.amount_fen)}元已扣款成功，"
                 f"获得{points}积分。感谢您的信任。")
         params = {"contract_no": paid.contract_no, "sequence": str(paid.sequence),
                   "amount": _yuan(paid.amount_fen), "points": str(points)}

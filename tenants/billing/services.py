@@ -688,7 +688,7 @@ async def process_reminder(ctx: TenantContext, reminder_id: uuid.UUID, *, force:
             return None
         row = rows[0]
         inst = await contracts.get_installment(ctx, row["installment_id"])
-        if inst.status not in OPEN_INSTALLMENT or inst.due_on != row["due_on"]:
+        if inst.status not in OPEN_INSTALLMENT:
             await DebitReminder.update({DebitReminder.status: "skipped", DebitReminder.send_at: None,
                                         DebitReminder.lease_until: None, DebitReminder.updated_at: utcnow()}).where(
                 (DebitReminder.tenant_id == ctx.tenant_id) & (DebitReminder.id == reminder_id))
@@ -929,6 +929,11 @@ async def move_debit_date(ctx: TenantContext, installment_id: uuid.UUID, new_due
                 "{})",
                 attempt_id_for(installment_id, n), ctx.tenant_id, installment_id, inst.contract_id, n,
                 inst.amount_fen, moment, utcnow(), utcnow())
+        # The reminder of the old date is moot; the new date gets its own (48 h before, once).
+        await DebitReminder.raw(
+            "UPDATE debit_reminder SET status = 'skipped', send_at = NULL, lease_until = NULL, updated_at = {} "
+            "WHERE tenant_id = {} AND installment_id = {} AND status = 'planned' AND due_on <> {}",
+            utcnow(), ctx.tenant_id, inst.id, new_due_on)
         await DebitReminder.raw(
             "INSERT INTO debit_reminder (id, tenant_id, installment_id, contract_id, due_on, status, send_at, "
             "created_at, updated_at) VALUES ({}, {}, {}, {}, {}, 'planned', {}, {}, {}) "

@@ -42,6 +42,7 @@ async def test_the_contract_page_shows_terms_schedule_evidence_and_pdf(new_brows
     assert pdf.headers["content-type"].startswith("application/pdf")
     assert pdf.content.startswith(b"%PDF-")
     assert 'action="/admin/contracts/' in page.text  # the manager may cancel in cooling-off
+    assert f'href="/admin/queues/contracts/{active.id}"' in page.text  # pauses and endings
 
 
 async def test_a_manager_cancels_in_cooling_off(new_browser) -> None:

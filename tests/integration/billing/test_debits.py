@@ -167,3 +167,17 @@ async def test_another_store_sees_nothing(clock: Any) -> None:
     assert await billing.installment_reminders(b.ctx, first.id) == []
     assert await billing.points_balance(b.ctx, c.customer_id) == 0
     assert await billing.process_attempt(b.ctx, billing.attempt_id_for(first.id, 1)) is None
+
+
+async def test_the_periodic_planner_catches_up_on_unplanned_installments(clock: Any, owner: Any) -> None:
+    store = await new_store()
+    c = await store.sign()
+    schedule = await contracts.installments(store.ctx, c.id)
+    # As if the signing listener had failed: no attempts and no reminders for this contract.
+    await owner.execute("DELETE FROM debit_reminder WHERE tenant_id = $1", store.ctx.tenant_id)
+    await owner.execute("DELETE FROM debit_attempt WHERE tenant_id = $1", store.ctx.tenant_id)
+    assert await billing.plan_store(store.ctx) == len(schedule)
+    assert await billing.plan_store(store.ctx) == 0
+    for inst in schedule:
+        assert [a.attempt_no for a in await billing.installment_debits(store.ctx, inst.id)] == [1]
+        assert len(await billing.installment_reminders(store.ctx, inst.id)) == 1

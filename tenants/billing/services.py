@@ -688,7 +688,8 @@ async def process_reminder(ctx: TenantContext, reminder_id: uuid.UUID, *, force:
             return None
         row = rows[0]
         inst = await contracts.get_installment(ctx, row["installment_id"])
-        if inst.status not in OPEN_INSTALLMENT:
+        # Closed, or moved later meanwhile (a pause): this date's reminder is moot (the new date has its own).
+        if inst.status not in OPEN_INSTALLMENT or row["due_on"] < inst.due_on:
             await DebitReminder.update({DebitReminder.status: "skipped", DebitReminder.send_at: None,
                                         DebitReminder.lease_until: None, DebitReminder.updated_at: utcnow()}).where(
                 (DebitReminder.tenant_id == ctx.tenant_id) & (DebitReminder.id == reminder_id))

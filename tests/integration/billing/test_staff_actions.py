@@ -87,3 +87,26 @@ async def test_move_the_debit_date_and_send_a_reminder_now(clock: Any, jobs_stub
     await billing.send_reminder_now(store.ctx, second.id, reason="客户要求")
     notifier, npctx = await store.notifier()
     assert any(m.message_id.startswith("reminder-staff-") for m in notifier.inbox(npctx))
+
+
+async def test_a_reminder_for_a_date_the_installment_moved_away_from_is_skipped(clock: Any, jobs_stub: Any,
+                                                                                 owner: Any) -> None:
+    store = await new_store()
+    c = await store.sign()
+    first = (await contracts.installments(store.ctx, c.id))[0]
+    # As a pause does (contracts moves the due date later; billing plans the new date's reminder).
+    await owner.execute("UPDATE installment SET due_on = due_on + 7 WHERE id = $1", first.id)
+    moved = await contracts.get_installment(store.ctx, first.id)
+    await billing.plan_installments(store.ctx, [moved])
+    at = local(first.due_on.year, first.due_on.month, first.due_on.day, 8, 0) - timedelta(hours=48)
+    move(clock, at)
+    await run_debits(jobs_stub, at, reminders=True)
+    assert {(r.due_on, r.status) for r in await billing.installment_reminders(store.ctx, first.id)} == {
+        (first.due_on, "skipped"), (moved.due_on, "planned")}
+    # The planned attempt re-times itself to the new due date.
+    old = local(first.due_on.year, first.due_on.month, first.due_on.day, 8, 5)
+    move(clock, old)
+    await run_debits(jobs_stub, old)
+    [attempt] = await billing.installment_debits(store.ctx, first.id)
+    assert attempt.status == "planned"
+    assert attempt.next_attempt_at == local(moved.due_on.year, moved.due_on.month, moved.due_on.day, 8, 0)

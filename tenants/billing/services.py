@@ -225,6 +225,16 @@ async def _payments(ctx: TenantContext) -> tuple[Any, Any, RailLimits]:
     return provider, pctx, provider.rail_limits(pctx)
 
 
+async def _limits_or_default(ctx: TenantContext) -> RailLimits:
+    """The store's rail limits; a store without a payments provider yet plans with no limits (its
+    debits wait in ``process_attempt`` until one is configured)."""
+    try:
+        return (await _payments(ctx))[2]
+    except Exception as exc:
+        log.warning("planning debits without rail limits", extra={"error": type(exc).__name__})
+        return RailLimits()
+
+
 async def _lock_attempt(ctx: TenantContext, attempt_id: str) -> dict[str, Any] | None:
     rows = await DebitAttempt.raw(
         "SELECT * FROM debit_attempt WHERE tenant_id = {} AND id = {} FOR UPDATE", ctx.tenant_id, attempt_id)
@@ -332,7 +342,7 @@ async def plan_installments(ctx: TenantContext, installments: Sequence[Any]) -> 
     todo = [i for i in installments if i.status in OPEN_INSTALLMENT]
     if not todo:
         return 0
-    _, _, limits = await _payments(ctx)
+    limits = await _limits_or_default(ctx)
     zone = await _time_zone(ctx)
     now = utcnow()
     added = 0
@@ -702,9 +712,14 @@ async def process_reminder(ctx: TenantContext, reminder_id: uuid.UUID, *, force:
                                         DebitReminder.lease_until: None}).where(
                 (DebitReminder.tenant_id == ctx.tenant_id) & (DebitReminder.id == reminder_id))
             return None
-    provider, pctx, limits = await _payments(ctx)
+    try:
+        provider, pctx, limits = await _payments(ctx)
+    except Exception as exc:  # no payments provider configured: the customer is still reminded
+        log.warning("reminder without the rail's notice: no payments provider", extra={"error": type(exc).__name__})
+        provider = pctx = None
+        limits = RailLimits()
     outcomes: dict[str, str] = {}
-    if limits.pre_debit_notice_hours > 0:
+    if provider is not None and limits.pre_debit_notice_hours > 0:
         if not limits.allows_time(now):
             if force:
                 raise DebitRefused("the rail's notices go out only in its allowed hours",

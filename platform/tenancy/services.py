@@ -123,6 +123,13 @@ async def list_tenants(ctx: PlatformContext, *, limit: int = 50, offset: int = 0
     return [_view(r) for r in rows], total
 
 
+async def tenant_ids(ctx: PlatformContext) -> list[uuid.UUID]:
+    """Every store's id, oldest first: for fleet jobs that then work store by store, each in its own scope."""
+    async with platform_scope("list store ids", ctx):
+        rows = await Tenant.select(Tenant.id).order_by(Tenant.created_at)
+    return [r["id"] for r in rows]
+
+
 async def tenant_names(ctx: PlatformContext, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not ids:
         return {}

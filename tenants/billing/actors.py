@@ -36,10 +36,11 @@ async def plan_debits(job_name: str) -> None:
 
 async def _plan_every_store(now: datetime) -> None:
     # Runs inside the periodic job's platform scope: collect the stores, plan each after the scope.
+    from pawpay.platform.tenancy.context import PlatformContext
     from pawpay.platform.tenancy.scope import after_commit
-    from pawpay.platform.tenancy.tables import Tenant
+    from pawpay.platform.tenancy.services import tenant_ids
 
-    ids = [r["id"] for r in await Tenant.select(Tenant.id)]
+    ids = await tenant_ids(PlatformContext(actor_label="job:plan_debits"))
 
     async def plan_all() -> None:
         for tenant_id in ids:

@@ -858,8 +858,72 @@ async def stop_installments_after(ctx: TenantContext, contract_id: uuid.UUID, *,
         return await _row(ctx, contract_id), cancelled_fen
 
 
+PREPAYMENT_ACTION = "contract.prepayment_applied"
+
+
+async def apply_prepayment(ctx: TenantContext, contract_id: uuid.UUID, amount_fen: int, *, reference: str,
+                           paid_at: datetime) -> list[InstallmentView]:
+    """Money the customer paid up front (the signing's down payment) towards the contract's total price:
+    the open installments are covered from the LAST one backwards. An installment covered whole keeps
+    its ``amount_fen`` and becomes ``paid`` at ``paid_at`` (the money was collected, not forgiven:
+    never ``waived``); a partly covered one stays open with its ``amount_fen`` reduced to what is still
+    to be collected (billing plans and charges the installment's amount). So the open installments
+    always add up to the total price minus the prepayments. The total price and the contracted-amount
+    ledger entry do not change (the collection itself credits ``customer_receivable:<contract_no>``).
+
+    Idempotent by ``reference`` (e.g. the down payment's attempt id): applying it again changes nothing.
+    Call it in the transaction that activates the contract, before billing plans the schedule.
+    Returns the schedule.
+
+    Raises:
+        ValidationFailed: a non-positive amount, no reference, a naive ``paid_at``, or more than is still open.
+        InvalidTransition: the contract is not active.
+    """
+    from pawpay.platform.audit.services import AuditFilter, list_entries
+
+    reference = (reference or "").strip()
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise ValidationFailed("the prepayment must be a positive amount of fen", field="amount_fen")
+    if not reference or len(reference) > 255:
+        raise ValidationFailed("a prepayment needs a reference", field="reference")
+    if paid_at.tzinfo is None:
+        raise ValidationFailed("paid_at must be aware", field="paid_at")
+    async with tenant_scope(ctx):
+        current = await _row(ctx, contract_id, lock=True)  # serialises prepayments of one contract
+        entries, _ = await list_entries(ctx, AuditFilter(action=PREPAYMENT_ACTION, target_type="contract",
+                                                         target_id=str(contract_id)), limit=1000)
+        if any((e.after or {}).get("reference") == reference for e in entries):
+            return await installments(ctx, contract_id)
+        if current.state != State.ACTIVE:
+            raise InvalidTransition("a prepayment applies to an active contract", current=current.state)
+        rows = await Installment.select(*_INSTALLMENT_COLUMNS).where(
+            (Installment.tenant_id == ctx.tenant_id) & (Installment.contract_id == contract_id)
+            & Installment.status.is_in([s.value for s in rules.OPEN_INSTALLMENTS])).order_by(
+            Installment.sequence, ascending=False)
+        if sum(int(r["amount_fen"]) for r in rows) < amount_fen:
+            raise ValidationFailed("the prepayment is more than the open installments", field="amount_fen")
+        left, changes = amount_fen, []
+        for r in rows:
+            if left == 0:
+                break
+            take = min(left, int(r["amount_fen"]))
+            left -= take
+            new_amount = int(r["amount_fen"]) - take
+            changes.append({"sequence": r["sequence"], "from_fen": int(r["amount_fen"]), "to_fen": new_amount})
+            if new_amount == 0:  # covered whole: it keeps its amount (what was paid for it) and is paid
+                await set_installment_status(ctx, r["id"], InstallmentStatus.PAID.value, paid_at=paid_at,
+                                             reason=f"prepayment {reference}")
+            else:
+                await Installment.update({Installment.amount_fen: new_amount, Installment.updated_at: utcnow()}
+                                         ).where((Installment.tenant_id == ctx.tenant_id) & (Installment.id == r["id"]))
+        await record(ctx, PREPAYMENT_ACTION, target_type="contract", target_id=str(contract_id),
+                     after={"reference": reference, "amount_fen": amount_fen, "contract_no": current.contract_no,
+                            "installments": changes})
+        return await installments(ctx, contract_id)
+
+
 __all__ = [
-    "ContractView", "EvidenceInput", "EvidenceView", "InstallmentView", "abandon", "activate",
+    "ContractView", "EvidenceInput", "EvidenceView", "InstallmentView", "abandon", "activate", "apply_prepayment",
     "cancel_in_cooling_off", "contents_text", "create_draft", "due_installments", "get_by_number", "get_contract",
     "get_evidence", "get_installment", "installments", "list_contracts", "mark_pending_signature", "pause_installments",
     "penalty_quote", "render_pdf", "send_signing_messages", "set_installment_status", "signing_message_text",

@@ -39,6 +39,7 @@ from pawpay.platform.hooks import (
     SignFlowRequest,
     SmsMessage,
 )
+from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.merchants import services as merchants
 from pawpay.platform.providers.services import guarded_provider_for
 from pawpay.platform.storage import services as storage
@@ -46,6 +47,7 @@ from pawpay.platform.tenancy import services as tenancy
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
 from pawpay.platform.tenancy.services import get_own_tenant
+from pawpay.tenants.billing.services import fee_for
 from pawpay.tenants.contracts import services as contracts
 from pawpay.tenants.customers import services as customers
 from pawpay.tenants.plans import services as plans
@@ -821,7 +823,8 @@ def build_documents(*, store_name: str, plan_name: str, contract_no: str, period
          DocumentPart("（冷静期）。冷静期后提前解约，"),
          DocumentPart(f"违约金为剩余期数总额的 {penalty}", True), DocumentPart("。")),
         *(((DocumentPart("本次签约需支付首付款 "), DocumentPart(_yuan(down_payment_fen), True),
-            DocumentPart("。")),) if down_payment_fen else ()),
+            DocumentPart("，"), DocumentPart("计入上述总价", True),
+            DocumentPart("，从最后一期起依次抵扣（最后一期相应减少）。")),) if down_payment_fen else ()),
     ))
     debit = Document("debit_authorisation", "月付代扣授权协议", (
         (DocumentPart("乙方授权甲方通过持牌支付机构，于"), DocumentPart(f"每月 {debit_day} 日", True),
@@ -1020,8 +1023,9 @@ async def start_debit(ctx: TenantContext, session: SessionView, signing_id: uuid
 
 
 async def _charge_down_payment(ctx: TenantContext, signing_id: uuid.UUID, refs: dict[str, Any], amount: int,
-                               agreement_id: str) -> tuple[str, dict[str, Any]]:
-    """Charge the down payment once: an attempt whose outcome is unknown is queried before any retry;
+                               agreement_id: str, fee: int) -> tuple[str, dict[str, Any]]:
+    """Charge the down payment once, like a debit: funds held, the platform fee (``fee``, from the
+    contract's pinned terms) split off. An attempt whose outcome is unknown is queried before any retry;
     a failed attempt gets a new id (derived from the signing id and the attempt number)."""
     provider, pctx = await guarded_provider_for(ctx, "payments")
     attempt = int(refs.get("dp_attempt", 1))
@@ -1035,14 +1039,17 @@ async def _charge_down_payment(ctx: TenantContext, signing_id: uuid.UUID, refs: 
     if result is None or result.status is ProviderStatus.NOT_SUBMITTED:
         result = await provider.charge(pctx, ChargeRequest(
             attempt_id=attempt_id, payment_id=f"down-payment-{signing_id}", agreement_id=agreement_id,
-            amount_fen=amount, description="首付款"))
+            amount_fen=amount, description="首付款", hold_funds=True, platform_fee_fen=fee))
         if result.status in (ProviderStatus.UNKNOWN, ProviderStatus.PENDING):
             result = await provider.query_charge(pctx, attempt_id)
     new = dict(refs)
     new["dp_attempt_id"] = attempt_id
     new["dp_status"] = result.status.value
+    new["dp_fee_fen"] = fee
+    new["dp_provider"] = provider.provider_name
     if result.status is ProviderStatus.SUCCEEDED:
         new["down_payment"] = result.provider_reference or attempt_id
+        new["dp_collected_at"] = (await tenant_now(ctx)).isoformat()  # the store's clock, as billing's debits
     elif result.status is ProviderStatus.FAILED:
         new["dp_attempt"] = attempt + 1
         new["dp_error"] = result.error_code or ""
@@ -1051,13 +1058,36 @@ async def _charge_down_payment(ctx: TenantContext, signing_id: uuid.UUID, refs: 
     return result.status.value, new
 
 
+async def _collect_down_payment(ctx: TenantContext, contract: contracts.ContractView, refs: Mapping[str, Any],
+                                amount: int) -> None:
+    """The down payment succeeded and the contract is active (inside the activating transaction): the
+    ledger collection (funds held, fee, ``customer_receivable:<no>`` credited; released on the store's
+    T+N business day) and the prepayment of the schedule from its last installment backwards. Both are
+    idempotent on the down payment's attempt id."""
+    from pawpay.platform.settlement import services as settlement
+
+    attempt_id = str(refs["dp_attempt_id"])
+    terms = await merchants.terms_version(ctx, contract.terms_version)
+    collected_at = (datetime.fromisoformat(refs["dp_collected_at"]) if refs.get("dp_collected_at")
+                    else await tenant_now(ctx))
+    fee = int(refs["dp_fee_fen"]) if "dp_fee_fen" in refs else fee_for(amount, terms.fee_rate_bp)
+    await contracts.apply_prepayment(ctx, contract.id, amount, reference=attempt_id, paid_at=collected_at)
+    # Last in the transaction: the ledger's running balances lock the store's accounts until COMMIT.
+    await settlement.record_collection(
+        ctx, attempt_id=attempt_id, contract_ref=contract.contract_no, amount_fen=amount, fee_fen=fee,
+        collected_at=collected_at, settlement_days=terms.settlement_days,
+        provider_name=str(refs.get("dp_provider") or "unknown"))
+
+
 async def finish_debit(  # noqa: PLR0915 - one transaction, read top to bottom
     ctx: TenantContext, session: SessionView, signing_id: uuid.UUID, *, ip: str = "", user_agent: str = "",
     device: str = "",
 ) -> contracts.ContractView:
     """The last step: the agreement is active, the payer is the signer, the down payment (if any) is
-    paid, then the contract is activated with its evidence. Submitting it again returns the same
-    contract (nothing is charged or activated twice).
+    paid (held, with the pinned platform fee), then the contract is activated with its evidence and, in
+    the same transaction, the down payment is applied to the schedule as a prepayment and recorded as a
+    collection (``settlement.record_collection``). Submitting it again returns the same contract
+    (nothing is charged, recorded or activated twice).
 
     Raises:
         Conflict: ``SIGNING_PROVIDER_PENDING`` (authorisation or payment not final yet: ask again);
@@ -1088,7 +1118,10 @@ async def finish_debit(  # noqa: PLR0915 - one transaction, read top to bottom
     dp_status = ""
     amount = int(row["down_payment_fen"] or 0)
     if amount > 0 and row["down_payment_status"] != "succeeded" and not payer_mismatch:
-        dp_status, new_refs = await _charge_down_payment(ctx, signing_id, new_refs, amount, agreement_id)
+        pending = await contracts.get_contract(ctx, row["contract_id"])
+        pinned = await merchants.terms_version(ctx, pending.terms_version)  # the contract's pinned terms
+        dp_status, new_refs = await _charge_down_payment(ctx, signing_id, new_refs, amount, agreement_id,
+                                                         fee_for(amount, pinned.fee_rate_bp))
     async with tenant_scope(ctx):
         row = await _row(ctx, signing_id, lock=True, phone_idx=session.phone_index)
         if row["state"] == rules.COMPLETED and row["contract_id"] is not None:
@@ -1122,6 +1155,8 @@ async def finish_debit(  # noqa: PLR0915 - one transaction, read top to bottom
                 esign_reference=str(new_refs.get("esign", "")), face_check_reference=str(new_refs.get("face", "")),
                 payment_agreement_reference=str(new_refs.get("agreement", "")), consents=consents,
                 documents=documents, signed_at=datetime.fromisoformat(esign_at) if esign_at else None))
+            if amount > 0 and new_refs.get("dp_attempt_id"):
+                await _collect_down_payment(ctx, view, new_refs, amount)
             now = utcnow()
             await _update(ctx, signing_id, {Signing.refs: new_refs, Signing.steps: _complete(row, rules.DEBIT),
                                             Signing.state: rules.COMPLETED, Signing.completed_at: now})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -247,6 +247,13 @@ async def test_down_payment_with_an_unknown_outcome_is_queried_before_any_retry(
     assert charged == [9904]  # charged once
     final = await signing.get_signing(s.ctx, walk.session, walk.view.id)
     assert final.down_payment_status == "succeeded"
+    # The charge confirmed by the query is recorded once, like any other.
+    from pawpay.platform.settlement import services as settlement
+
+    [attempt_id] = [a for t, a, _amount in payments.debits if t == str(s.store.tenant_id)]
+    item = await settlement.get_item(s.ctx, attempt_id)
+    assert (item.amount_fen, item.contract_ref, item.status) == (9904, contract.contract_no, "held")
+    assert (await contracts.installments(s.ctx, contract.id))[-1].amount_fen == contract.monthly_amount_fen - 9904
 
 
 async def test_failed_down_payment_can_be_retried_with_a_new_attempt() -> None:
@@ -396,3 +403,120 @@ async def test_one_address_cannot_ask_codes_for_many_phones() -> None:
         await signing.request_code(s.ctx, new_phone(), ip="198.51.100.99")
     assert str(limited.value.code) == SigningErrorCode.SIGNING_OTP_RATE_LIMITED
     await signing.request_code(s.ctx, new_phone(), ip="198.51.100.100")
+
+
+async def test_down_payment_is_held_recorded_prepaid_released_and_reconciled() -> None:
+    """The conditional path's down payment (9,900 fen) is charged like a debit (funds held, the pinned
+    platform fee split off), recorded in the ledger and the settlement items in the activating
+    transaction, applied to the schedule from the last installment backwards, released on its T+N
+    business day and reconciled without differences; the last step submitted twice changes nothing."""
+    from zoneinfo import ZoneInfo
+
+    from pawpay.platform.audit import services as audit
+    from pawpay.platform.clock import FrozenClock, set_clock
+    from pawpay.platform.jobs.services import get_tenant_clock
+    from pawpay.platform.ledger import services as ledger
+    from pawpay.platform.reconciliation import services as reconciliation
+    from pawpay.platform.settlement import services as settlement
+    from pawpay.tenants.billing import services as billing
+    from pawpay.tenants.billing.services import fee_for
+
+    s = await signing_store()
+    walk = await walk_to_risk(s, id_number=make_id(score=520))
+    assert (await signing.run_risk(s.ctx, walk.session, walk.view.id)).risk_outcome == "conditional"
+    chosen = await signing.choose_down_payment(s.ctx, walk.session, walk.view.id)
+    assert chosen.down_payment_fen == 9900
+    preview = await signing.contract_preview(s.ctx, walk.session, walk.view.id)
+    contract = await sign_and_debit(s, walk)
+    assert contract.total_fen == preview.total_fen  # the down payment is part of the total shown
+    again = await signing.finish_debit(s.ctx, walk.session, walk.view.id)
+    assert again.id == contract.id
+
+    terms = await merchants.terms_version(s.ctx, contract.terms_version)
+    fee = fee_for(9900, terms.fee_rate_bp)
+    payments, _pctx = await provider_for(s.ctx, "payments")
+    tenant = str(s.store.tenant_id)
+    [(attempt_id, charged)] = [(a, amount) for t, a, amount in payments.debits if t == tenant]  # charged once
+    assert charged == 9900
+    # held (hold_funds) net of the platform fee split off at the charge (the sandbox counts only held charges)
+    assert payments.funds(tenant) == {"held_fen": 9900 - fee, "released_fen": 0, "split_fen": 0}
+
+    # The ledger: held net of the fee, the fee, the receivable reduced by the down payment.
+    assert await ledger.balance(s.ctx, "store_funds_held") == 9900 - fee
+    assert await ledger.balance(s.ctx, "platform_fee") == fee
+    receivable = await ledger.balance(s.ctx, f"customer_receivable:{contract.contract_no}")
+    assert receivable == contract.total_fen - 9900
+    assert payments.funds(tenant)["held_fen"] == 9900 - fee  # the provider's records equal the ledger
+    item = await settlement.get_item(s.ctx, attempt_id)
+    assert (item.amount_fen, item.fee_fen, item.contract_ref, item.status) == (9900, fee, contract.contract_no,
+                                                                               "held")
+
+    # The schedule: the last installment is reduced by 9,900; one prepayment, one collection.
+    schedule = await contracts.installments(s.ctx, contract.id)
+    assert [i.amount_fen for i in schedule[:-1]] == [contract.monthly_amount_fen] * (contract.periods - 1)
+    assert schedule[-1].amount_fen == contract.monthly_amount_fen - 9900
+    assert schedule[-1].status == "due"
+    assert sum(i.amount_fen for i in schedule) == receivable
+    # Billing planned the schedule after the commit, so it charges the reduced amount.
+    [planned] = await billing.installment_debits(s.ctx, schedule[-1].id)
+    assert planned.amount_fen == contract.monthly_amount_fen - 9900
+    again_schedule = await contracts.apply_prepayment(s.ctx, contract.id, 9900, reference=attempt_id,
+                                                      paid_at=item.collected_at)
+    assert again_schedule == schedule
+    assert (await ledger.entries(s.ctx, account_code="store_funds_held"))[1] == 1  # one collection
+    _, prepayments = await audit.list_entries(s.ctx, audit.AuditFilter(
+        action=contracts.PREPAYMENT_ACTION, target_id=str(contract.id)))
+    assert prepayments == 1
+
+    # Released on its T+N business day; that day and the collection day reconcile cleanly.
+    assert item.releasable_on is not None
+    offset = timedelta(seconds=(await get_tenant_clock(s.ctx)).offset_seconds)
+    release_at = datetime.combine(item.releasable_on, time(6), tzinfo=ZoneInfo("Asia/Shanghai")) - offset
+    previous = set_clock(FrozenClock(release_at))  # the store's clock: 06:00 on the release day
+    try:
+        batch = await settlement.run_settlement_batch(s.ctx, item.releasable_on)
+    finally:
+        set_clock(previous)
+    assert batch.status == "completed"
+    assert (batch.item_count, batch.gross_fen, batch.fee_fen, batch.release_fen) == (1, 9900, fee, 9900 - fee)
+    assert (await settlement.get_item(s.ctx, attempt_id)).status == "released"
+    assert await ledger.balance(s.ctx, "store_funds_held") == 0
+    assert payments.funds(tenant)["held_fen"] == 0
+    assert payments.funds(tenant)["released_fen"] == await ledger.balance(s.ctx, "store_funds_released") == 9900 - fee
+    for day in sorted({item.collected_on, item.releasable_on}):
+        run = await reconciliation.reconcile_day(s.ctx, day)
+        assert (run.status, run.differences) == ("clean", 0), (
+            day, item, [(d.kind, d.provider_fen, d.ledger_fen, d.reference) for d in
+                        await reconciliation.store_differences(s.ctx, day)])
+
+
+async def test_a_prepayment_reduces_the_schedule_from_the_last_installment_once() -> None:
+    s = await signing_store()
+    walk = await walk_to_risk(s)
+    await signing.run_risk(s.ctx, walk.session, walk.view.id)
+    contract = await sign_and_debit(s, walk)
+    monthly, at = contract.monthly_amount_fen, datetime(2026, 11, 1, 2, tzinfo=UTC)
+    with pytest.raises(ValidationFailed):
+        await contracts.apply_prepayment(s.ctx, contract.id, 0, reference="pp-1", paid_at=at)
+    with pytest.raises(ValidationFailed):
+        await contracts.apply_prepayment(s.ctx, contract.id, 100, reference=" ", paid_at=at)
+    with pytest.raises(ValidationFailed):  # more than is still open
+        await contracts.apply_prepayment(s.ctx, contract.id, contract.total_fen + 1, reference="pp-0", paid_at=at)
+    other = await signing_store()
+    with pytest.raises(NotFound):  # another store's contract is not found
+        await contracts.apply_prepayment(other.ctx, contract.id, 100, reference="pp-1", paid_at=at)
+    schedule = await contracts.apply_prepayment(s.ctx, contract.id, monthly + 100, reference="pp-1", paid_at=at)
+    last, before_last = schedule[-1], schedule[-2]
+    assert (last.amount_fen, last.status, last.paid_at) == (monthly, "paid", at)  # paid up front, not waived
+    assert (before_last.amount_fen, before_last.status) == (monthly - 100, "due")
+    assert [i.amount_fen for i in schedule[:-2]] == [monthly] * (contract.periods - 2)
+    assert await contracts.apply_prepayment(s.ctx, contract.id, monthly + 100, reference="pp-1",
+                                            paid_at=at) == schedule  # the same reference: nothing changes
+    assert (await contracts.get_contract(s.ctx, contract.id)).total_fen == contract.total_fen
+    assert sum(i.amount_fen for i in schedule if i.status == "due") == contract.total_fen - monthly - 100
+    # Billing never charges the paid one: its planned attempt is cancelled when it comes due.
+    from pawpay.tenants.billing import services as billing
+
+    [attempt] = await billing.installment_debits(s.ctx, last.id)
+    assert await billing.process_attempt(s.ctx, attempt.id, staff=True) is None
+    assert (await billing.get_attempt(s.ctx, attempt.id)).status == "cancelled"

@@ -439,13 +439,16 @@ async def process_attempt(  # noqa: PLR0911, PLR0912 - one guard per reason not 
                 return None
             fee = row["fee_fen"]
             if row["submitted_at"] is None:
+                # Never sent yet: charge what the installment owes now (a prepayment may have reduced
+                # it since the attempt was planned). Once sent, the amount is fixed with the attempt id.
+                row["amount_fen"] = inst.amount_fen
                 contract = await contracts.get_contract(ctx, row["contract_id"])
                 from pawpay.platform.merchants import services as merchants
 
                 terms = await merchants.terms_version(ctx, contract.terms_version)
                 fee = fee_for(int(row["amount_fen"]), terms.fee_rate_bp)
             await _update_attempt(ctx, attempt_id, status="submitted", submitted_at=row["submitted_at"] or now,
-                                  provider_name=provider.provider_name, fee_fen=fee)
+                                  provider_name=provider.provider_name, fee_fen=fee, amount_fen=row["amount_fen"])
             action = "charge"
         else:
             action = "query"

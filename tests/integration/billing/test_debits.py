@@ -181,3 +181,25 @@ async def test_the_periodic_planner_catches_up_on_unplanned_installments(clock: 
     for inst in schedule:
         assert [a.attempt_no for a in await billing.installment_debits(store.ctx, inst.id)] == [1]
         assert len(await billing.installment_reminders(store.ctx, inst.id)) == 1
+
+
+async def test_an_attempt_not_yet_sent_charges_what_the_installment_owes_now(clock: Any, jobs_stub: Any) -> None:
+    """A prepayment after the attempt was planned reduces the installment: the debit charges the new amount."""
+    from datetime import UTC, datetime
+
+    store = await new_store()
+    c = await store.sign(periods=12)
+    first = await _first(store, c)
+    [planned] = await billing.installment_debits(store.ctx, first.id)
+    assert planned.amount_fen == 29_800
+    # From the last installment backwards: the 11 later ones are covered, the first is reduced by 9,900.
+    await contracts.apply_prepayment(store.ctx, c.id, 29_800 * 11 + 9_900, reference="test-prepayment",
+                                     paid_at=datetime.now(UTC))
+    assert (await contracts.get_installment(store.ctx, first.id)).amount_fen == 19_900
+    due = local(first.due_on.year, first.due_on.month, first.due_on.day, 8, 5)
+    move(clock, due)
+    await run_debits(jobs_stub, due)
+    [attempt] = await billing.installment_debits(store.ctx, first.id)
+    assert (attempt.status, attempt.amount_fen) == ("succeeded", 19_900)
+    sandbox = await store.sandbox()
+    assert (str(store.ctx.tenant_id), attempt.id, 19_900) in sandbox.debits

@@ -14,8 +14,7 @@ from pawpay.platform.advances import services as advances
 from pawpay.platform.advances.errors import AdvanceMismatch, AdvanceNotAllowed, AdvanceNotOutstanding
 from pawpay.platform.errors import NotFound
 from pawpay.platform.settlement import services as settlement
-
-from .conftest import OPS, beijing, new_books  # type: ignore[import-not-found]
+from tests.integration.money_books import OPS, beijing, new_books
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("pawpay_database")]
 

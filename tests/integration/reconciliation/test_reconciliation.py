@@ -15,8 +15,7 @@ from pawpay.platform.hooks import RefundRequest
 from pawpay.platform.reconciliation import services as reconciliation
 from pawpay.platform.reconciliation.errors import AlreadyResolved
 from pawpay.platform.settlement import services as settlement
-
-from .conftest import OPS, beijing, new_books  # type: ignore[import-not-found]
+from tests.integration.money_books import OPS, beijing, new_books
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("pawpay_database")]
 

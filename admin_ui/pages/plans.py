@@ -26,6 +26,7 @@ from pawpay.admin_ui.shell import ADMIN, NON_FIELD, FieldErrors, Shell, field_er
 from pawpay.platform.errors import NotFound, PawPayError
 from pawpay.platform.hooks.types import NavItem
 from pawpay.platform.identity.roles import FRONT_DESK, MANAGER
+from pawpay.platform.money import yuan
 from pawpay.platform.tenancy import services as tenancy
 from pawpay.platform.web.deps import TenantCtx
 from pawpay.tenants.catalog import services as catalog
@@ -118,10 +119,6 @@ def parse_percent(raw: str, errors: FieldErrors) -> int | None:
         errors["penalty_percent"] = N_("Enter a percentage from 0 to 100.")
         return None
     return int(value * 100)
-
-
-def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def percent(bp: int) -> str:

@@ -47,6 +47,7 @@ from pawpay.platform.hooks import (
     WebhookEvent,
 )
 from pawpay.platform.jobs.services import tenant_now
+from pawpay.platform.money import yuan
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.tenancy.scope import after_commit, tenant_scope
 from pawpay.platform.tenancy.services import get_own_tenant
@@ -657,19 +658,15 @@ async def _send(ctx: TenantContext, customer_id: uuid.UUID, contract_id: uuid.UU
     return outcomes
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 async def send_receipt(ctx: TenantContext, contract: Any, paid: InstallmentPaid, points: int,
                        store_name: str | None = None) -> None:
     """The receipt after a successful debit (SMS + mini-program). Never raises."""
     try:
         store_name = store_name or (await get_own_tenant(ctx)).name
-        body = (f"【{store_name}】合同{paid.contract_no}第{paid.sequence}期{_yuan(paid.amount_fen)}元已扣款成功，"
+        body = (f"【{store_name}】合同{paid.contract_no}第{paid.sequence}期{yuan(paid.amount_fen)}元已扣款成功，"
                 f"获得{points}积分。感谢您的信任。")
         params = {"contract_no": paid.contract_no, "sequence": str(paid.sequence),
-                  "amount": _yuan(paid.amount_fen), "points": str(points)}
+                  "amount": yuan(paid.amount_fen), "points": str(points)}
         await _send(ctx, contract.customer_id, contract.id, key=f"receipt-{paid.attempt_id}",
                     sms_template=RECEIPT_SMS_TEMPLATE, mp_template=RECEIPT_MP_TEMPLATE, body=body, params=params,
                     page=f"pages/contracts/detail?no={paid.contract_no}")
@@ -681,7 +678,7 @@ async def send_receipt(ctx: TenantContext, contract: Any, paid: InstallmentPaid,
 
 
 def reminder_text(store_name: str, contract_no: str, sequence: int, amount_fen: int, due_on: date) -> str:
-    return (f"【{store_name}】温馨提示：您的合同{contract_no}第{sequence}期{_yuan(amount_fen)}元将于"
+    return (f"【{store_name}】温馨提示：您的合同{contract_no}第{sequence}期{yuan(amount_fen)}元将于"
             f"{due_on:%Y年%m月%d日}自动扣款，请确保账户余额充足。如有疑问请联系门店。")
 
 
@@ -743,7 +740,7 @@ async def process_reminder(ctx: TenantContext, reminder_id: uuid.UUID, *, force:
     contract = await contracts.get_contract(ctx, row["contract_id"])
     store = await get_own_tenant(ctx)
     body = reminder_text(store.name, contract.contract_no, inst.sequence, inst.amount_fen, row["due_on"])
-    params = {"contract_no": contract.contract_no, "sequence": str(inst.sequence), "amount": _yuan(inst.amount_fen),
+    params = {"contract_no": contract.contract_no, "sequence": str(inst.sequence), "amount": yuan(inst.amount_fen),
               "debit_on": row["due_on"].isoformat()}
     outcomes.update(await _send(ctx, contract.customer_id, contract.id, key=f"reminder-{reminder_id.hex}",
                                 sms_template=REMINDER_SMS_TEMPLATE, mp_template=REMINDER_MP_TEMPLATE, body=body,
@@ -886,7 +883,7 @@ async def _send_staff_reminder(ctx: TenantContext, inst: Any, key: uuid.UUID) ->
     contract = await contracts.get_contract(ctx, inst.contract_id)
     store = await get_own_tenant(ctx)
     body = reminder_text(store.name, contract.contract_no, inst.sequence, inst.amount_fen, inst.due_on)
-    params = {"contract_no": contract.contract_no, "sequence": str(inst.sequence), "amount": _yuan(inst.amount_fen),
+    params = {"contract_no": contract.contract_no, "sequence": str(inst.sequence), "amount": yuan(inst.amount_fen),
               "debit_on": inst.due_on.isoformat()}
     outcomes = await _send(ctx, contract.customer_id, contract.id, key=f"reminder-staff-{key.hex}",
                            sms_template=REMINDER_SMS_TEMPLATE, mp_template=REMINDER_MP_TEMPLATE, body=body,

@@ -25,6 +25,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from pawpay.platform.errors import ValidationFailed
+from pawpay.platform.money import yuan
 from pawpay.tenants.contracts.errors import ContractErrorCode, CoolingOffOver, InvalidTransition, code
 
 DEBIT_DAYS: Final = (5, 10, 15)
@@ -178,9 +179,7 @@ def retention_until(end_on: date, years: int = MIN_RETENTION_YEARS) -> date:
 
 def format_fen(fen: int) -> str:
     """``29800`` → ``298.00``."""
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+    return yuan(fen, grouping=True)
 
 
 def first_due_rule_zh(debit_day: int, cooling_off_days: int) -> str:

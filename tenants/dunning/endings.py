@@ -38,6 +38,7 @@ from pawpay.platform.clock import utcnow
 from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.hooks import ProviderStatus
 from pawpay.platform.jobs.services import tenant_now
+from pawpay.platform.money import yuan
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.tenancy.scope import tenant_scope
 from pawpay.platform.tenancy.services import get_own_tenant
@@ -429,14 +430,9 @@ async def decline_retention(ctx: TenantContext, ending_id: uuid.UUID, *, note: s
         return await get_ending(ctx, ending_id)
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 def termination_text(store: str, contract_no: str, remaining_fen: int, penalty_fen: int, reason: str, *,
                      rate_bp: int = 1000) -> list[str]:
     """The termination agreement's lines (zh-CN): the remaining total, the penalty and its rule."""
-    yuan = _yuan
     return [
         "提前解约协议",
         f"门店：{store}",

@@ -29,6 +29,7 @@ from pawpay.platform.clock import utcnow
 from pawpay.platform.errors import BusinessRuleViolation, NotFound, ValidationFailed
 from pawpay.platform.hooks import MiniProgramMessage, ProviderResult, SmsMessage
 from pawpay.platform.jobs.services import tenant_now
+from pawpay.platform.money import yuan
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
 from pawpay.platform.tenancy.scope import platform_scope, tenant_scope
 from pawpay.platform.tenancy.services import get_own_tenant
@@ -447,7 +448,7 @@ async def _store_notice(ctx: TenantContext, installment_id: uuid.UUID, contract_
     tenant = await get_own_tenant(ctx)
     return rules.render(await _template_body(ctx, "DUNNING_STORE_NOTICE"), {
         "store": tenant.name, "contract_no": contract.contract_no, "sequence": str(inst.sequence),
-        "amount": _yuan(inst.amount_fen), "due_on": inst.due_on.isoformat(), "deadline": ""})
+        "amount": yuan(inst.amount_fen), "due_on": inst.due_on.isoformat(), "deadline": ""})
 
 
 async def _close(ctx: TenantContext, installment_id: uuid.UUID, reason: str) -> bool:
@@ -569,10 +570,6 @@ async def _template_body(ctx: TenantContext, template_code: str) -> str:
     return row["body"] if row else rules.DEFAULT_TEMPLATES.get(template_code, "")
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 async def _run_step(ctx: TenantContext, case: dict[str, Any], step: StepView, installment: Any, now: datetime,
                     zone: str, *, scheduled: datetime) -> str:
     from pawpay.tenants.contracts import services as contracts
@@ -583,7 +580,7 @@ async def _run_step(ctx: TenantContext, case: dict[str, Any], step: StepView, in
     # the same message id (idempotent at the provider).
     deadline = rules.local(scheduled + timedelta(days=rules.EXTENSION_DAYS), zone).date()
     params = {"store": tenant.name, "contract_no": contract.contract_no, "sequence": str(installment.sequence),
-              "amount": _yuan(installment.amount_fen), "due_on": installment.due_on.isoformat(),
+              "amount": yuan(installment.amount_fen), "due_on": installment.due_on.isoformat(),
               "deadline": deadline.isoformat()}
     body = rules.render(await _template_body(ctx, step.template_code), params) if step.template_code else ""
     ids = {"case_id": case["id"], "installment_id": case["installment_id"], "contract_id": case["contract_id"]}

@@ -32,6 +32,7 @@ from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
 from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.merchants import services as merchants
+from pawpay.platform.money import yuan
 from pawpay.platform.providers import services as providers
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.tenancy.scope import tenant_scope
@@ -188,9 +189,9 @@ async def amount_bounds(ctx: TenantContext) -> tuple[int, int]:
 
 
 def rail_limit_message_zh(provider: str, cap: str, cap_fen: int) -> str:
-    yuan = f"{cap_fen // 100:,}.{cap_fen % 100:02d}"
+    cap_yuan = yuan(cap_fen, grouping=True)
     which = "单笔扣款上限" if cap == "per_debit" else "单日扣款上限"
-    return f"月付金额超出本店支付通道（{provider}）的{which} ¥{yuan}，无法保存"
+    return f"月付金额超出本店支付通道（{provider}）的{which} ¥{cap_yuan}，无法保存"
 
 
 async def check_plan_amount(ctx: TenantContext, monthly_amount_fen: int) -> AmountCheck:

@@ -41,6 +41,7 @@ from pawpay.platform.hooks import (
 )
 from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.merchants import services as merchants
+from pawpay.platform.money import yuan
 from pawpay.platform.providers.services import guarded_provider_for
 from pawpay.platform.storage import services as storage
 from pawpay.platform.tenancy import services as tenancy
@@ -804,7 +805,7 @@ async def upload_proof(ctx: TenantContext, session: SessionView, signing_id: uui
 # --- step 6: the contracts --------------------------------------------------------------------------
 
 def _yuan(fen: int) -> str:
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
+    return yuan(fen, grouping=True, symbol=True)
 
 
 def build_documents(*, store_name: str, plan_name: str, contract_no: str, periods: int, monthly_amount_fen: int,

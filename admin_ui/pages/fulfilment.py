@@ -1,0 +1,8 @@
+"""Pages of the store fulfilment component (filled in by its owner)."""
+
+from __future__ import annotations
+
+from pawpay.platform.hooks.types import NavItem
+
+ROUTES: list[object] = []
+NAV: dict[str, list[NavItem]] = {}

@@ -1,0 +1,3 @@
+"""Registers the store aftersales component."""
+
+from __future__ import annotations

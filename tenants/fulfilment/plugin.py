@@ -1,0 +1,3 @@
+"""Registers the store fulfilment component."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Registers the store visits component."""
+
+from __future__ import annotations

@@ -37,13 +37,11 @@ from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.hooks import (
     ChargeRequest,
     InstallmentPaid,
-    MiniProgramMessage,
     PreDebitNotice,
     ProviderError,
     ProviderResult,
     ProviderStatus,
     RailLimits,
-    SmsMessage,
     WebhookEvent,
 )
 from pawpay.platform.jobs.services import tenant_now
@@ -616,46 +614,11 @@ async def _fail(ctx: TenantContext, row: dict[str, Any], error_code: str, at: da
 
 async def _send(ctx: TenantContext, customer_id: uuid.UUID, contract_id: uuid.UUID, *, key: str, sms_template: str,
                 mp_template: str, body: str, params: dict[str, str], page: str) -> dict[str, str]:
-    """SMS + mini-program message through the store's notifier, each stored per customer.
-    Returns ``{channel: status}`` (``succeeded``/``pending`` = accepted). Never raises."""
-    from pawpay.platform.providers.services import guarded_provider_for
     from pawpay.tenants.customers import services as customers
 
-    outcomes: dict[str, str] = {}
-    try:
-        async with tenant_scope(ctx):
-            person = await customers.contact(ctx, customer_id)
-            provider, pctx = await guarded_provider_for(ctx, "notifications")
-    except Exception as exc:
-        log.warning("billing message: no notifier or contact", extra={"error": type(exc).__name__})
-        return {"sms": "error"}
-    sends: list[tuple[str, str, Any]] = [("sms", sms_template, SmsMessage(
-        message_id=f"{key}-sms", phone=person.phone, template_code=sms_template, params=params))]
-    if person.wechat_openid:
-        sends.append(("mini_program", mp_template, MiniProgramMessage(
-            message_id=f"{key}-mp", openid=person.wechat_openid, template_id=mp_template, data=params, page=page)))
-    results: list[tuple[str, str, ProviderResult | None]] = []
-    for channel, template, message in sends:
-        result: ProviderResult | None = None
-        try:
-            if channel == "sms":
-                result = await provider.send_sms(pctx, message)
-            else:
-                result = await provider.send_mini_program_message(pctx, message)
-        except Exception as exc:
-            log.warning("billing message failed", extra={"channel": channel, "error": type(exc).__name__})
-        outcomes[channel] = result.status.value if result is not None else "error"
-        if result is not None and result.status is ProviderStatus.FAILED:
-            outcomes[channel] = f"failed:{result.error_code}"
-        results.append((channel, template, result))
-    try:
-        async with tenant_scope(ctx):
-            for channel, template, result in results:
-                await customers.record_message(ctx, customer_id, channel, template, body, result,
-                                               contract_id=contract_id)
-    except Exception:
-        log.exception("billing message could not be stored")
-    return outcomes
+    return await customers.send_message(ctx, customer_id, key=key, sms_template=sms_template,
+                                        mp_template=mp_template, body=body, params=params, page=page,
+                                        contract_id=contract_id)
 
 
 async def send_receipt(ctx: TenantContext, contract: Any, paid: InstallmentPaid, points: int,

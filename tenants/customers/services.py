@@ -19,6 +19,7 @@ Usage::
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,7 +32,7 @@ from pawpay.platform.audit.services import AuditFilter, AuditView, list_entries,
 from pawpay.platform.clock import utcnow
 from pawpay.platform.crypto import blind_index, open_sealed, seal
 from pawpay.platform.errors import Conflict, NotFound, ValidationFailed
-from pawpay.platform.hooks import ProviderResult
+from pawpay.platform.hooks import MiniProgramMessage, ProviderResult, ProviderStatus, SmsMessage
 from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.tenancy.scope import tenant_scope
@@ -39,6 +40,8 @@ from pawpay.platform.tenancy.services import get_own_tenant
 from pawpay.tenants.customers import rules
 from pawpay.tenants.customers.errors import CustomerErrorCode, code
 from pawpay.tenants.customers.tables import Customer, CustomerMessage, Pet
+
+log = logging.getLogger(__name__)
 
 PHONE_INDEX = "customer-phone"
 ID_NUMBER_INDEX = "customer-id-number"
@@ -467,3 +470,51 @@ async def history(ctx: TenantContext, customer_id: uuid.UUID, *, limit: int = 50
     await get_customer(ctx, customer_id)
     entries, _ = await list_entries(ctx, AuditFilter(target_type="customer", target_id=str(customer_id)), limit=limit)
     return entries
+
+
+async def send_message(ctx: TenantContext, customer_id: uuid.UUID, *, key: str, sms_template: str, mp_template: str,
+                       body: str, params: dict[str, str], page: str,
+                       contract_id: uuid.UUID | None = None) -> dict[str, str]:
+    """Message a customer: SMS, plus a mini-program message when they have an openid, through the
+    store's notifier; each send is stored in the customer's message log (``record_message``).
+
+    ``key`` makes the provider message ids (``<key>-sms``, ``<key>-mp``): the same key is the same
+    message at the provider. Returns ``{channel: status}`` (``succeeded``/``pending`` = accepted,
+    ``failed:<code>``, ``error``). Never raises: a message is never the reason a money step fails."""
+    from pawpay.platform.providers.services import guarded_provider_for
+
+    outcomes: dict[str, str] = {}
+    try:
+        async with tenant_scope(ctx):
+            person = await contact(ctx, customer_id)
+            provider, pctx = await guarded_provider_for(ctx, "notifications")
+    except Exception as exc:
+        log.warning("customer message: no notifier or contact", extra={"error": type(exc).__name__})
+        return {"sms": "error"}
+    sends: list[tuple[str, str, Any]] = [("sms", sms_template, SmsMessage(
+        message_id=f"{key}-sms", phone=person.phone, template_code=sms_template, params=params))]
+    if person.wechat_openid:
+        sends.append(("mini_program", mp_template, MiniProgramMessage(
+            message_id=f"{key}-mp", openid=person.wechat_openid, template_id=mp_template, data=params, page=page)))
+    results: list[tuple[str, str, ProviderResult | None]] = []
+    for channel, template, message in sends:
+        result: ProviderResult | None = None
+        try:
+            if channel == "sms":
+                result = await provider.send_sms(pctx, message)
+            else:
+                result = await provider.send_mini_program_message(pctx, message)
+        except Exception as exc:
+            log.warning("customer message failed", extra={"channel": channel, "error": type(exc).__name__})
+        outcomes[channel] = result.status.value if result is not None else "error"
+        if result is not None and result.status is ProviderStatus.FAILED:
+            outcomes[channel] = f"failed:{result.error_code}"
+        results.append((channel, template, result))
+    try:
+        async with tenant_scope(ctx):
+            for channel, template, result in results:
+                await record_message(ctx, customer_id, channel, template, body, result,
+                                               contract_id=contract_id)
+    except Exception:
+        log.exception("customer message could not be stored")
+    return outcomes

@@ -1,1 +1,2 @@
-"""Fulfilment: one shipment per paid period (by the pet's current stage) through the store's cloud warehouse, tracking, the 24 h ship-by target and the exception queue."""
+"""Fulfilment: one shipment per paid period (by the pet's current stage) through the store's cloud
+warehouse, tracking, the 24 h ship-by target and the exception queue."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,3 +75,23 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
 def day_after(day: date, zone: ZoneInfo) -> datetime:
     """Midnight after a store-local date: the exclusive end of a date range that includes ``day``."""
     return day_start(day + timedelta(days=1), zone)
+
+
+def parse_yuan(raw: str, name: str, errors: FieldErrors, *, allow_zero: bool = False,
+               maximum_fen: int = 100_000_000) -> int | None:
+    """``"298"``, ``"298.50"`` or ``"¥1,298.50"`` yuan as integer fen (never a float).
+
+    Blank is 0 when ``allow_zero``; otherwise the amount must be positive, have at most two
+    decimals and not exceed ``maximum_fen`` (default one million yuan). A problem is a field error."""
+    text = raw.strip().replace(",", "").replace("¥", "")
+    if not text and allow_zero:
+        return 0
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or (value == 0 and not allow_zero) or \
+            value != value.quantize(Decimal("0.01")) or value * 100 > maximum_fen:
+        errors[name] = N_("Enter an amount in yuan, e.g. 298.00.")
+        return None
+    return int(value * 100)

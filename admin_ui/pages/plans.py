@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 
 from pawpay.admin_ui.flash import flash
 from pawpay.admin_ui.labels import N_
-from pawpay.admin_ui.pages._forms import Form, parse_uuid
+from pawpay.admin_ui.pages._forms import Form, parse_uuid, parse_yuan
 from pawpay.admin_ui.shell import ADMIN, NON_FIELD, FieldErrors, Shell, field_errors, is_form_error, redirect
 from pawpay.platform.errors import NotFound, PawPayError
 from pawpay.platform.hooks.types import NavItem
@@ -79,22 +79,6 @@ _OVERRIDE_ITEM = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]{0,63})\s*(?:[*×xX]
 
 def _can_edit(shell: Shell) -> bool:
     return MANAGER in shell.principal.roles
-
-
-def parse_yuan(raw: str, name: str, errors: FieldErrors, *, allow_zero: bool = False) -> int | None:
-    """``"298"`` or ``"298.50"`` yuan as integer fen (never a float)."""
-    text = raw.strip().replace(",", "").replace("¥", "")
-    if not text and allow_zero:
-        return 0
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = Decimal(-1)
-    if not value.is_finite() or value < 0 or (value == 0 and not allow_zero) or \
-            value != value.quantize(Decimal("0.01")) or value > 1_000_000:
-        errors[name] = N_("Enter an amount in yuan, e.g. 298.00.")
-        return None
-    return int(value * 100)
 
 
 def parse_whole(raw: str, name: str, errors: FieldErrors, *, required: bool = True) -> int | None:

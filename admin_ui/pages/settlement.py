@@ -5,7 +5,6 @@ release by operator decision (``/ops/settlement/stores/<id>/deposit``)."""
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -14,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from pawpay.admin_ui.flash import flash
 from pawpay.admin_ui.labels import N_
-from pawpay.admin_ui.pages._forms import Form, parse_date
+from pawpay.admin_ui.pages._forms import Form, parse_date, parse_yuan
 from pawpay.admin_ui.shell import (
     ADMIN,
     OPS,
@@ -58,18 +57,6 @@ SERVICE_MESSAGES = (
     N_("the provider has not answered; release the deposit again later"),
     N_("the provider refused to release the deposit"),
 )
-
-
-def parse_yuan(raw: str, name: str, errors: FieldErrors) -> int | None:
-    """``"300"`` or ``"300.50"`` yuan as integer fen (never a float)."""
-    try:
-        value = Decimal(raw.strip().replace(",", ""))
-    except InvalidOperation:
-        value = Decimal(-1)
-    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
-        errors[name] = N_("Enter an amount in yuan, e.g. 300.00.")
-        return None
-    return int(value * 100)
 
 
 # --- stores --------------------------------------------------------------------------------------

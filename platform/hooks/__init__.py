@@ -29,6 +29,8 @@ from pawpay.platform.hooks.payments import (
     PreDebitNotice,
     RefundRequest,
     ReleaseRequest,
+    ShippingInfo,
+    ShippingInfoUploader,
     SplitReceiver,
     SubMerchantApplication,
 )
@@ -72,6 +74,7 @@ from pawpay.platform.hooks.types import (
     InstallmentPaid,
     NavItem,
     ProviderRegistry,
+    ShipmentShipped,
 )
 from pawpay.platform.hooks.warehouses import (
     OrderLine,
@@ -83,7 +86,7 @@ from pawpay.platform.hooks.warehouses import (
     WarehouseProvider,
 )
 
-HOOKS_API_VERSION = 2
+HOOKS_API_VERSION = 3
 
 __all__ = [
     "CURRENCY_CNY",
@@ -145,6 +148,9 @@ __all__ = [
     "RegisteredProvider",
     "ReleaseRequest",
     "ShipmentInfo",
+    "ShipmentShipped",
+    "ShippingInfo",
+    "ShippingInfoUploader",
     "SignFlowRequest",
     "Signer",
     "SmsMessage",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from pawpay.platform.hooks.providers import (
@@ -234,13 +234,69 @@ class ReleaseRequest:
     release_rest: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class ShippingInfo:
+    """What was shipped for a charge, for a rail that settles only after shipping is reported (WeChat
+    mini-program 发货信息管理, ``upload_shipping_info``).
+
+    Attributes:
+        attempt_id: the succeeded charge attempt that paid for the goods (WeChat ``out_trade_no``);
+            with the store's merchant id it identifies the order at the rail.
+        charge_reference: the provider's transaction id of that charge, when known (WeChat
+            ``transaction_id``); providers prefer it over ``attempt_id``.
+        carrier_code: the carrier (Kuaidi100 code, e.g. ``"SF"``, ``"ZTO"``).
+        waybill_no: the parcel's tracking number.
+        item_desc: what is in the parcel (WeChat allows 120 characters).
+        receiver_phone_masked: the receiver's phone with the middle digits masked (``"138****0000"``);
+            SF Express requires it.
+        shipped_at: when the parcel left the warehouse (aware).
+
+    .. versionadded:: 3
+    """
+
+    attempt_id: str
+    carrier_code: str
+    waybill_no: str
+    item_desc: str
+    shipped_at: datetime
+    receiver_phone_masked: str = ""
+    charge_reference: str | None = None
+
+
+@runtime_checkable
+class ShippingInfoUploader(Protocol):
+    """The optional payments operation of capability ``SHIPPING_INFO``.
+
+    A payments provider that declares :attr:`Capability.SHIPPING_INFO` implements this method as
+    well as :class:`PaymentsProvider`; registering one that declares the capability without the
+    method fails the start-up.
+
+    .. versionadded:: 3
+    """
+
+    async def upload_shipping_info(self, ctx: ProviderContext[Any], info: ShippingInfo) -> ProviderResult:
+        """Report that the goods paid by ``info.attempt_id`` shipped (WeChat
+        ``/wxa/sec/order/upload_shipping_info``), so the rail releases the funds it froze.
+
+        Called when a shipment paid by a debit leaves the warehouse. Idempotent per charge:
+        reporting the same charge again (a re-delivered event) must not fail the store, return
+        ``SUCCEEDED`` if the rail already has it. ``NOT_SUBMITTED`` (unreachable, rate-limited)
+        and ``UNKNOWN`` are retried later; ``FAILED`` is shown to the store.
+
+        .. versionadded:: 3
+        """
+        ...
+
+
 @runtime_checkable
 class PaymentsProvider(Protocol):
     """A payment rail: WeChat Pay 委托代扣, Alipay 周期扣款, Stripe, the sandbox.
 
     Every method takes the calling store's :class:`ProviderContext` first. Methods tied to an
     optional :class:`Capability` are only called if the provider declares it; otherwise implement
-    them to raise :class:`ProviderError` with code ``"UNSUPPORTED"``.
+    them to raise :class:`ProviderError` with code ``"UNSUPPORTED"``. The optional operation
+    ``upload_shipping_info`` (capability ``SHIPPING_INFO``, :class:`ShippingInfoUploader`) is only
+    required from providers that declare it.
     """
 
     @property
@@ -445,6 +501,8 @@ __all__ = [
     "PreDebitNotice",
     "RefundRequest",
     "ReleaseRequest",
+    "ShippingInfo",
+    "ShippingInfoUploader",
     "SplitReceiver",
     "SubMerchantApplication",
 ]

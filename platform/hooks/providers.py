@@ -213,6 +213,8 @@ class Capability(enum.StrEnum):
     REFUNDS = "refunds"
     PARTIAL_REFUNDS = "partial_refunds"
     STATEMENTS = "statements"
+    # shipping information the rail needs before it settles (WeChat mini-program 发货信息管理); version 3
+    SHIPPING_INFO = "shipping_info"
     # every category
     WEBHOOKS = "webhooks"
     # credit

@@ -191,6 +191,8 @@ class ProviderCatalog:
         capabilities = getattr(provider, "capabilities", None)
         if not isinstance(capabilities, frozenset) or not all(isinstance(c, Capability) for c in capabilities):
             raise ProviderRegistrationError(f"{where}: capabilities must be a frozenset of Capability")
+        if Capability.SHIPPING_INFO in capabilities and not callable(getattr(provider, "upload_shipping_info", None)):
+            raise ProviderRegistrationError(f"{where}: declares shipping_info but has no upload_shipping_info")
         registered = RegisteredProvider(
             category=cat, name=name, plugin=plugin, provider=provider, config_schema=schema,
             label=label or name, description=description,

@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pawpay.platform.hooks.providers import WebhookEvent
-    from pawpay.platform.hooks.types import ContractSigned, DueWork, InstallmentPaid, NavItem, ProviderRegistry
+    from pawpay.platform.hooks.types import (
+        ContractSigned,
+        DueWork,
+        InstallmentPaid,
+        NavItem,
+        ProviderRegistry,
+        ShipmentShipped,
+    )
 
 PROJECT_NAME = "pawpay"
 
@@ -235,4 +242,23 @@ def pawpay_installment_paid(tenant_id: str, installment: InstallmentPaid) -> Non
     :param installment: a :class:`~pawpay.platform.hooks.types.InstallmentPaid` (no personal data).
 
     .. versionadded:: 2
+    """
+
+
+@hookspec
+def pawpay_shipment_shipped(tenant_id: str, shipment: ShipmentShipped) -> None:
+    """Observe a shipment that left the warehouse (the warehouse reported a carrier and a waybill).
+
+    Broadcast once per shipment, after the transaction that recorded the shipping committed (a
+    duplicate or re-ordered tracking webhook, or a poll that finds it again, does not broadcast
+    again). Called outside any database scope: an implementation opens its own. It may be
+    ``async`` (it is awaited). One that raises is logged and keeps no other listener from hearing
+    it; do durable work idempotently (keyed by ``shipment.shipment_id``). Fulfilment itself uses
+    it to report the shipping to a payment rail that settles only after shipping
+    (capability ``SHIPPING_INFO``).
+
+    :param tenant_id: the store (a UUID string).
+    :param shipment: a :class:`~pawpay.platform.hooks.types.ShipmentShipped` (no personal data).
+
+    .. versionadded:: 3
     """

@@ -120,3 +120,34 @@ class InstallmentPaid:
     amount_fen: int
     paid_at: datetime
     attempt_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentShipped:
+    """A shipment that has just left the warehouse (it has a carrier and a waybill).
+
+    Attributes:
+        shipment_id: the shipment's id (a UUID string).
+        contract_id: its contract's id (a UUID string).
+        contract_no: the store's human-readable contract number.
+        installment_id: the paid installment whose period this box is (a UUID string), ``None``
+            for a reship.
+        attempt_id: the debit attempt that paid that installment (the charge the payment rail
+            knows, e.g. for WeChat's shipping upload), ``None`` for a reship.
+        carrier_code: the carrier (Kuaidi100 code).
+        waybill_no: the tracking number.
+        item_desc: what is in the parcel, short (e.g. "幼猫粮 2kg ×1").
+        shipped_at: when it left the warehouse (aware UTC).
+
+    .. versionadded:: 3
+    """
+
+    shipment_id: str
+    contract_id: str
+    contract_no: str
+    installment_id: str | None
+    attempt_id: str | None
+    carrier_code: str
+    waybill_no: str
+    item_desc: str
+    shipped_at: datetime

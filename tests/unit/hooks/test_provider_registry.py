@@ -9,6 +9,7 @@ import pydantic
 import pytest
 
 from pawpay.platform.hooks import (
+    Capability,
     ChargeRequest,
     ProviderCatalog,
     ProviderConfig,
@@ -184,3 +185,21 @@ def test_rail_limits_check_amount_and_local_time() -> None:
     assert "exceeds" in (limits.amount_refusal(1001) or "")
     assert limits.allows_time(datetime(2026, 1, 1, 23, 0, tzinfo=UTC))  # 07:00 in Beijing
     assert not limits.allows_time(datetime(2026, 1, 1, 22, 59, tzinfo=UTC))  # 06:59 in Beijing
+
+
+class _ClaimsShippingInfo(SandboxPayments):
+    # declares the optional capability but lacks its operation
+    capabilities = frozenset({*SandboxPayments.capabilities, Capability.SHIPPING_INFO})  # type: ignore[misc]
+    upload_shipping_info = None
+
+
+def test_a_provider_declaring_shipping_info_without_the_operation_is_refused() -> None:
+    with pytest.raises(ProviderRegistrationError, match="declares shipping_info but has no upload_shipping_info"):
+        ProviderCatalog().for_plugin("p").add("payments", "acme", _ClaimsShippingInfo)
+
+
+def test_the_hooks_api_version_is_3_with_the_shipped_hook() -> None:
+    from pawpay.platform.hooks import HOOKS_API_VERSION, specs
+
+    assert HOOKS_API_VERSION == 3
+    assert "versionadded:: 3" in (specs.pawpay_shipment_shipped.__doc__ or "")

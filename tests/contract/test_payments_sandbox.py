@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +23,29 @@ from pawpay.platform.hooks import (
 from pawpay.platform.hooks._manager import build_plugin_manager
 from pawpay.platform.testing.providers import DEFAULT_NOW, PaymentsProviderContract, PaymentsScenarios
 from pawpay.plugins.payments.sandbox.provider import SandboxPayments, SandboxPaymentsConfig
+from pawpay.plugins.payments.sandbox.vendor import vendor_process
+from pawpay.plugins.payments.sandbox.wire import VENDOR_URL_ENV, VendorClient
 
 pytestmark = pytest.mark.unit
 
 CONFIG = {"merchant_id": "sandbox_store", "webhook_secret": "s3cret-s3cret-s3cret"}
+# Every test runs twice: the sandbox's state in this process, and at the vendor (its own process, over HTTP).
+MODES = ["memory", "vendor"]
+
+
+@pytest.fixture(scope="module")
+def vendor() -> Iterator[VendorClient]:
+    with vendor_process() as client:
+        yield client
+
+
+def _in_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> SandboxPayments:
+    if request.param == "vendor":
+        client: VendorClient = request.getfixturevalue("vendor")
+        monkeypatch.setenv(VENDOR_URL_ENV, client.base_url)
+    else:
+        monkeypatch.delenv(VENDOR_URL_ENV, raising=False)
+    return SandboxPayments()
 
 
 def _debits(provider: SandboxPayments, tenant_id: str) -> int:
@@ -34,9 +53,9 @@ def _debits(provider: SandboxPayments, tenant_id: str) -> int:
 
 
 class TestSandboxPaymentsContract(PaymentsProviderContract):
-    @pytest.fixture
-    def provider(self) -> SandboxPayments:
-        return SandboxPayments()
+    @pytest.fixture(params=MODES)
+    def provider(self, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> SandboxPayments:
+        return _in_mode(request, monkeypatch)
 
     @pytest.fixture
     def provider_config(self) -> dict[str, Any]:
@@ -53,9 +72,9 @@ class TestSandboxPaymentsContract(PaymentsProviderContract):
 
 # --- the sandbox's own scripts -------------------------------------------------------------------
 
-@pytest.fixture
-def sandbox() -> SandboxPayments:
-    return SandboxPayments()
+@pytest.fixture(params=MODES)
+def sandbox(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> SandboxPayments:
+    return _in_mode(request, monkeypatch)
 
 
 def _ctx(now: datetime = DEFAULT_NOW, tenant_id: str | None = None) -> ProviderContext[SandboxPaymentsConfig]:

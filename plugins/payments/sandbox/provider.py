@@ -41,11 +41,16 @@ until :meth:`terminate_agreement`.
 ``test_connection``: merchant id ``sandbox_bad_credentials`` fails ``AUTH_FAILED``,
 ``sandbox_unreachable`` is ``NOT_SUBMITTED`` ``UNREACHABLE``; anything else succeeds.
 
-**Idempotency.** State is kept in this process's memory, keyed by ``(tenant_id, attempt_id)``
-(and likewise for refunds, releases, notices): charging the same attempt again returns its
-current outcome and never debits twice. A real provider keeps this state at the vendor (the
-attempt id is sent as ``out_trade_no``/``Idempotency-Key``), so it survives restarts; the sandbox
-forgets everything when the process exits.
+**Idempotency.** State is keyed by ``(tenant_id, attempt_id)`` (and likewise for refunds,
+releases, notices): charging the same attempt again returns its current outcome and never debits
+twice. By default the state is kept in this process's memory and forgotten when it exits. A real
+provider keeps it at the vendor (the attempt id is sent as ``out_trade_no``/``Idempotency-Key``),
+so it survives restarts: to get that, run the **sandbox vendor** (:mod:`.vendor`,
+``python -m pawpay.plugins.payments.sandbox.vendor --port 8765``) and set
+``PAWPAY_SANDBOX_PAYMENTS_URL=http://127.0.0.1:8765`` in every pawpay process. Each call then goes
+over HTTP to the vendor, which hosts this same class in memory mode: one set of rules, two homes
+for the state. The vendor can also hold back a reply after acting (a crash window, a timeout with
+the money taken); see :mod:`.vendor`.
 
 **Webhooks** are JSON signed with the store's ``webhook_secret``:
 ``X-Sandbox-Signature = hex(HMAC-SHA256(secret, timestamp + "." + body))`` and
@@ -90,6 +95,7 @@ from pawpay.platform.hooks import (
     WebhookEvent,
     WebhookRejected,
 )
+from pawpay.plugins.payments.sandbox.wire import VendorClient, vendor_url
 
 SANDBOX_LIMITS = RailLimits(
     per_debit_max_fen=200_000,  # 2,000 CNY
@@ -153,7 +159,9 @@ class SandboxPayments:
         Capability.STATEMENTS, Capability.WEBHOOKS,
     })
 
-    def __init__(self) -> None:
+    def __init__(self, *, use_vendor: bool = True) -> None:
+        # ``use_vendor=False``: this instance IS the state (the vendor process hosts one like that).
+        self._use_vendor = use_vendor
         self._charges: dict[tuple[str, str], _Charge] = {}
         self._not_submitted_once: set[tuple[str, str]] = set()
         self._agreements: dict[tuple[str, str], AgreementState] = {}
@@ -162,12 +170,27 @@ class SandboxPayments:
         self._refunds: dict[tuple[str, str], tuple[RefundRequest, ProviderResult]] = {}
         self._releases: dict[tuple[str, str], ProviderResult] = {}
         self._unknown_once: set[tuple[str, str]] = set()
-        self.debits: list[tuple[str, str, int]] = []  # (tenant_id, attempt_id, amount_fen) actually debited
+        self._debits: list[tuple[str, str, int]] = []  # (tenant_id, attempt_id, amount_fen) actually debited
         # Movements other than charges, for statements: (tenant_id, local day, type, reference, attempt_id,
         # transaction id, amount_fen).
         self._movements: list[tuple[str, date, str, str, str, str, int]] = []
         # Scripted statement differences per tenant: reference -> "drop" | "duplicate" | ("alter", delta).
         self._statement_script: dict[str, dict[str, Any]] = {}
+
+    def _vendor(self) -> VendorClient | None:
+        """The out-of-process vendor to call instead of this memory (read per call, so a test may set it)."""
+        url = vendor_url() if self._use_vendor else None
+        return VendorClient(url) if url else None
+
+    @property
+    def debits(self) -> list[tuple[str, str, int]]:
+        """Every debit actually made: ``(tenant_id, attempt_id, amount_fen)``, in order (for tests)."""
+        if vendor := self._vendor():
+            return [(str(t), str(a), int(f)) for t, a, f in vendor.call_sync("debits_made", list, None)]
+        return list(self._debits)
+
+    def debits_made(self) -> list[tuple[str, str, int]]:
+        return self.debits
 
     # --- limits and connection -------------------------------------------------------------------
 
@@ -175,6 +198,8 @@ class SandboxPayments:
         return SANDBOX_LIMITS
 
     async def test_connection(self, ctx: _Ctx) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("test_connection", ProviderResult, ctx)
         if ctx.config.merchant_id == "sandbox_bad_credentials":
             return _result(ProviderStatus.FAILED, "AUTH_FAILED", "the sandbox refused these credentials")
         if ctx.config.merchant_id == "sandbox_unreachable":
@@ -184,6 +209,8 @@ class SandboxPayments:
     # --- onboarding -----------------------------------------------------------------------------------
 
     async def onboard_sub_merchant(self, ctx: _Ctx, application: SubMerchantApplication) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("onboard_sub_merchant", ProviderResult, ctx, application)
         key = (ctx.tenant_id, application.application_id)
         if key not in self._applications:
             if application.legal_name.upper().startswith("REJECT"):
@@ -195,6 +222,8 @@ class SandboxPayments:
         return self._applications[key]
 
     async def query_sub_merchant(self, ctx: _Ctx, application_id: str) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("query_sub_merchant", ProviderResult, ctx, application_id)
         key = (ctx.tenant_id, application_id)
         current = self._applications.get(key)
         if current is None:
@@ -206,6 +235,8 @@ class SandboxPayments:
     # --- agreements ---------------------------------------------------------------------------
 
     async def sign_agreement(self, ctx: _Ctx, request: AgreementRequest) -> AgreementSession:
+        if vendor := self._vendor():
+            return await vendor.call("sign_agreement", AgreementSession, ctx, request)
         key = (ctx.tenant_id, request.agreement_id)
         state = self._agreements.setdefault(key, AgreementState.PENDING_SIGNATURE)
         reference = f"sbx_agr_{request.agreement_id}"
@@ -215,6 +246,8 @@ class SandboxPayments:
         return AgreementSession(_result(ProviderStatus.PENDING, reference=reference), action)
 
     async def query_agreement(self, ctx: _Ctx, agreement_id: str) -> AgreementInfo:
+        if vendor := self._vendor():
+            return await vendor.call("query_agreement", AgreementInfo, ctx, agreement_id)
         key = (ctx.tenant_id, agreement_id)
         state = self._agreements.get(key)
         if state is None:
@@ -225,6 +258,8 @@ class SandboxPayments:
                              payer_reference=f"sbx_payer_{agreement_id}")
 
     async def terminate_agreement(self, ctx: _Ctx, agreement_id: str, reason: str) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("terminate_agreement", ProviderResult, ctx, agreement_id, reason)
         self._agreements[(ctx.tenant_id, agreement_id)] = AgreementState.TERMINATED
         return _result(ProviderStatus.SUCCEEDED, reference=f"sbx_agr_{agreement_id}")
 
@@ -232,6 +267,8 @@ class SandboxPayments:
         return self._agreements.get((ctx.tenant_id, agreement_id)) is AgreementState.TERMINATED
 
     async def send_pre_debit_notice(self, ctx: _Ctx, notice: PreDebitNotice) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("send_pre_debit_notice", ProviderResult, ctx, notice)
         key = (ctx.tenant_id, notice.notice_id)
         if key in self._notices:
             return self._notices[key]
@@ -249,6 +286,8 @@ class SandboxPayments:
     # --- charges ---------------------------------------------------------------------------------
 
     async def charge(self, ctx: _Ctx, request: ChargeRequest) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("charge", ProviderResult, ctx, request)
         key = (ctx.tenant_id, request.attempt_id)
         existing = self._charges.get(key)
         if existing is not None:
@@ -273,7 +312,7 @@ class SandboxPayments:
         result, resolves_to = self._scripted(ctx, request, script, reference, local_day)
         self._charges[key] = _Charge(request, result, resolves_to, local_day)
         if result.status is ProviderStatus.SUCCEEDED:
-            self.debits.append((ctx.tenant_id, request.attempt_id, request.amount_fen))
+            self._debits.append((ctx.tenant_id, request.attempt_id, request.amount_fen))
         return result
 
     def _scripted(  # noqa: PLR0911 - one return per scripted outcome reads like the table above
@@ -308,16 +347,20 @@ class SandboxPayments:
         if charge.resolves_to is not None:
             charge = self._charges[key] = replace(charge, result=charge.resolves_to, resolves_to=None)
             if charge.result.status is ProviderStatus.SUCCEEDED:
-                self.debits.append((key[0], key[1], charge.request.amount_fen))
+                self._debits.append((key[0], key[1], charge.request.amount_fen))
         return charge.result
 
     async def query_charge(self, ctx: _Ctx, attempt_id: str) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("query_charge", ProviderResult, ctx, attempt_id)
         key = (ctx.tenant_id, attempt_id)
         if key not in self._charges:
             return _result(ProviderStatus.NOT_SUBMITTED, "NOT_FOUND", "the sandbox never received this attempt")
         return self._resolve(key)
 
     async def close_charge(self, ctx: _Ctx, attempt_id: str) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("close_charge", ProviderResult, ctx, attempt_id)
         key = (ctx.tenant_id, attempt_id)
         charge = self._charges.get(key)
         if charge is None:
@@ -334,6 +377,8 @@ class SandboxPayments:
     # --- refunds and held funds -------------------------------------------------------------
 
     async def refund(self, ctx: _Ctx, request: RefundRequest) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("refund", ProviderResult, ctx, request)
         key = (ctx.tenant_id, request.refund_id)
         if key in self._refunds:
             earlier, result = self._refunds[key]
@@ -356,6 +401,8 @@ class SandboxPayments:
         return result
 
     async def release_held_funds(self, ctx: _Ctx, request: ReleaseRequest) -> ProviderResult:
+        if vendor := self._vendor():
+            return await vendor.call("release_held_funds", ProviderResult, ctx, request)
         key = (ctx.tenant_id, request.release_id)
         if key in self._releases:
             return self._releases[key]
@@ -395,6 +442,8 @@ class SandboxPayments:
         """The sandbox's own record of one store's held debits (for tests and reconciliation demos):
         ``held_fen`` still frozen and ``released_fen`` unfrozen for the store, both net of the
         platform fee split at collection, of other splits and of refunds; ``split_fen`` split off."""
+        if vendor := self._vendor():
+            return vendor.call_sync("funds", dict, None, tenant_id)
         held = released = split = 0
         for (tenant, _attempt), charge in self._charges.items():
             if tenant != tenant_id or charge.result.status is not ProviderStatus.SUCCEEDED:
@@ -409,10 +458,25 @@ class SandboxPayments:
                 held += net
         return {"held_fen": held, "released_fen": released, "split_fen": split}
 
+    def charges(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The sandbox's record of one store's charges, in attempt id order (for tests): ``attempt_id``,
+        ``payment_id``, ``agreement_id``, ``amount_fen``, ``platform_fee_fen``, ``status``,
+        ``error_code``, ``refunded_fen``, ``released``, ``split_fen``, ``local_day``."""
+        if vendor := self._vendor():
+            return vendor.call_sync("charges", list, None, tenant_id)
+        return [{
+            "attempt_id": attempt_id, "payment_id": c.request.payment_id, "agreement_id": c.request.agreement_id,
+            "amount_fen": c.request.amount_fen, "platform_fee_fen": c.request.platform_fee_fen,
+            "status": c.result.status.value, "error_code": c.result.error_code, "refunded_fen": c.refunded_fen,
+            "released": c.released, "split_fen": c.split_fen, "local_day": c.local_day.isoformat(),
+        } for (tenant, attempt_id), c in sorted(self._charges.items()) if tenant == tenant_id]
+
     # --- webhooks and statements -------------------------------------------------------------
 
     def build_webhook(self, ctx: _Ctx, attempt_id: str) -> RawWebhook:
         """A signed ``charge.*`` webhook for the attempt's outcome (resolving a late one, as the vendor would)."""
+        if vendor := self._vendor():
+            return vendor.call_sync("build_webhook", RawWebhook, ctx, attempt_id)
         key = (ctx.tenant_id, attempt_id)
         if key not in self._charges:
             raise ProviderError(f"no sandbox charge {attempt_id}", code="NOT_FOUND")
@@ -433,6 +497,15 @@ class SandboxPayments:
         headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign_webhook(ctx.config, timestamp, body),
                    "content-type": "application/json"}
         return RawWebhook("POST", f"/webhooks/payments/sandbox/{ctx.tenant_id}", "", headers, body, "127.0.0.1", now)
+
+    def webhooks(self, ctx: _Ctx) -> list[RawWebhook]:
+        """Every webhook the vendor sends the store, signed now: one per charge with an outcome, a
+        pending charge's late outcome decided first (a test delivers them, as often and in whatever
+        order it likes, to ``/webhooks/payments/sandbox/{store}``)."""
+        if vendor := self._vendor():
+            return vendor.call_sync("webhooks", list, ctx)
+        return [self.build_webhook(ctx, attempt_id) for (tenant, attempt_id), charge in sorted(self._charges.items())
+                if tenant == ctx.tenant_id and charge.result.status is not ProviderStatus.NOT_SUBMITTED]
 
     async def verify_webhook(self, ctx: _Ctx, raw: RawWebhook) -> Sequence[WebhookEvent]:
         headers = {k.lower(): v for k, v in raw.headers.items()}
@@ -469,12 +542,18 @@ class SandboxPayments:
         """Make this store's statements differ from what happened (reconciliation tests): lines whose
         reference is in ``drop`` are left out, in ``duplicate`` appear twice, in ``alter`` show their
         amount plus the given fen."""
+        if vendor := self._vendor():
+            vendor.call_sync("script_statement", type(None), None, tenant_id, drop=tuple(drop),
+                             duplicate=tuple(duplicate), alter=alter)
+            return
         script = self._statement_script.setdefault(tenant_id, {})
         script.update(dict.fromkeys(drop, "drop"))
         script.update(dict.fromkeys(duplicate, "duplicate"))
         script.update({ref: ("alter", delta) for ref, delta in (alter or {}).items()})
 
     async def download_statement(self, ctx: _Ctx, day: date) -> bytes:
+        if vendor := self._vendor():
+            return await vendor.call("download_statement", bytes, ctx, day)
         rows: list[tuple[str, str, str, str, int, int]] = []
         for (tenant, attempt_id), charge in sorted(self._charges.items()):
             if tenant == ctx.tenant_id and charge.local_day == day and charge.result.status is ProviderStatus.SUCCEEDED:

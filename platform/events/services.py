@@ -14,7 +14,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 # Hooks that are domain events (broadcast, results ignored); anything else is refused.
-EVENT_HOOKS = frozenset({"pawpay_contract_signed", "pawpay_installment_paid", "pawpay_demo_store_seeded"})
+EVENT_HOOKS = frozenset({"pawpay_contract_signed", "pawpay_installment_paid", "pawpay_demo_store_seeded",
+                         "pawpay_shipment_shipped"})
 
 
 async def broadcast(hook_name: str, /, **kwargs: Any) -> int:

@@ -217,3 +217,16 @@ def test_the_protocol_requires_a_webhook_ack() -> None:
     assert not hasattr(without_ack(), "webhook_ack")
     with pytest.raises(ProviderRegistrationError, match="webhook_ack"):
         ProviderCatalog().add("warehouses", "no_ack", without_ack)
+
+
+async def test_a_refused_order_sent_again_after_a_restock_ships_once(sandbox: SandboxWarehouse) -> None:
+    order = _order(sku="OOS-KITTEN-2KG")
+    assert (await sandbox.create_outbound_order(_ctx(), order)).error_code == "OUT_OF_STOCK"
+    assert (await sandbox.create_outbound_order(_ctx(), order)).error_code == "OUT_OF_STOCK"  # still out
+    sandbox.restock(TENANT, "OOS-KITTEN-2KG")
+    accepted = await sandbox.create_outbound_order(_ctx(), order)
+    assert accepted.status is ProviderStatus.SUCCEEDED
+    again = await sandbox.create_outbound_order(_ctx(timedelta(hours=1)), order)
+    assert again == accepted  # the same order id is the same parcel
+    other_store = await sandbox.create_outbound_order(_ctx(tenant_id="another-store"), order)
+    assert other_store.error_code == "OUT_OF_STOCK"  # restocked for one store only

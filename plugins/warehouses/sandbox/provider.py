@@ -30,11 +30,14 @@ ends   behaviour
 ``98`` ``create_outbound_order`` raises :class:`ProviderError` ``SANDBOX_FAULT`` (retryable)
 =====  ============================================================================================
 
-A line whose SKU starts with ``OOS`` fails the order ``OUT_OF_STOCK``; an order without lines or
-with a quantity below 1 fails ``INVALID_ORDER``. ``cancel_outbound_order`` succeeds while the
-order is ``accepted`` (the parcel then shows ``cancelled``) and fails ``TOO_LATE`` from
-``picked`` on; an unknown order is ``NOT_SUBMITTED`` ``NOT_FOUND``. The carrier is the order's
-``carrier_preference`` or ``SF``; the waybill is ``<carrier>`` + 12 digits derived from the order.
+A line whose SKU starts with ``OOS`` fails the order ``OUT_OF_STOCK`` until the test restocks it
+(:meth:`SandboxWarehouse.restock`); an order without lines or with a quantity below 1 fails
+``INVALID_ORDER``. A refused order is not created (as at a real WMS): sending the same
+``order_id`` again is judged afresh, so a retry after a restock is accepted.
+``cancel_outbound_order`` succeeds while the order is ``accepted`` (the parcel then shows
+``cancelled``) and fails ``TOO_LATE`` from ``picked`` on; an unknown order is ``NOT_SUBMITTED``
+``NOT_FOUND``. The carrier is the order's ``carrier_preference`` or ``SF``; the waybill is
+``<carrier>`` + 12 digits derived from the order.
 
 ``test_connection``: app key ``sandbox_bad_credentials`` fails ``AUTH_FAILED``,
 ``sandbox_unreachable`` is ``NOT_SUBMITTED`` ``UNREACHABLE``; anything else succeeds.
@@ -165,6 +168,11 @@ class SandboxWarehouse:
     def __init__(self) -> None:
         self._orders: dict[tuple[str, str], _Order] = {}
         self._busy_once: set[tuple[str, str]] = set()
+        self._restocked: set[tuple[str, str]] = set()
+
+    def restock(self, tenant_id: str, sku: str) -> None:
+        """Test helper: the ``OOS`` SKU ``sku`` is in stock for this store from now on."""
+        self._restocked.add((str(tenant_id), sku.upper()))
 
     async def test_connection(self, ctx: _Ctx) -> ProviderResult:
         if ctx.config.app_key == "sandbox_bad_credentials":
@@ -179,6 +187,8 @@ class SandboxWarehouse:
         key = (ctx.tenant_id, order.order_id)
         fingerprint = _fingerprint(order)
         existing = self._orders.get(key)
+        if existing is not None and existing.created_at is None and existing.result.status is ProviderStatus.FAILED:
+            existing = None  # refused orders were never created: judge the resend afresh
         if existing is not None:
             if existing.fingerprint != fingerprint:
                 raise ProviderError(f"order {order.order_id} was created before with other contents",
@@ -200,7 +210,8 @@ class SandboxWarehouse:
         if not order.lines or any(line.quantity < 1 for line in order.lines):
             result = _result(ProviderStatus.FAILED, "INVALID_ORDER", "an order needs lines of at least 1 item")
             created_at = None
-        elif any(line.sku.upper().startswith("OOS") for line in order.lines):
+        elif any(line.sku.upper().startswith("OOS") and (ctx.tenant_id, line.sku.upper()) not in self._restocked
+                 for line in order.lines):
             result = _result(ProviderStatus.FAILED, "OUT_OF_STOCK", "a SKU is out of stock at the warehouse")
             created_at = None
         elif script == "94":

@@ -55,6 +55,9 @@ CHART: dict[str, AccountDefinition] = {
         AccountKind.INCOME, False, "defaulted advances the platform's guarantee pays"),
     "advance_default_partner": AccountDefinition(
         AccountKind.INCOME, False, "defaulted advances the partner writes off"),
+    # Early-termination penalties (dunning): income when the signed termination makes them owed; the
+    # receivable is the contract's "customer_receivable:<contract_no>:penalty".
+    "penalty_income": AccountDefinition(AccountKind.INCOME, False, "early-termination penalties owed by customers"),
 }
 # Per-contract accounts: the code is "<prefix><contract reference>".
 PREFIXED_CHART: dict[str, AccountDefinition] = {

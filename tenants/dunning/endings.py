@@ -19,8 +19,10 @@ date); ``decline_retention`` records it declined and quotes the penalty (the pla
 default, of the remaining total, rounded half up to the fen); ``start_termination_signing`` starts
 the termination agreement's e-sign flow at the store's identity provider; ``complete_termination``
 checks the flow is signed, terminates the contract (contracts.terminate: open installments cancelled,
-debits stop), terminates the mandate at the payment provider (``terminate_agreement``) and records
-the reason. A retained customer (``accept_retention``) ends the flow without termination.
+debits stop), charges the penalty (:mod:`pawpay.tenants.dunning.penalty`: due work, idempotency key
+``pen-<ending>``, booked in the ledger; a failed charge stays owed with a staff task), then terminates
+the mandate at the payment provider (``terminate_agreement``) and records the reason. A retained
+customer (``accept_retention``) ends the flow without termination.
 """
 
 from __future__ import annotations
@@ -503,9 +505,15 @@ async def complete_termination(ctx: TenantContext, ending_id: uuid.UUID) -> Endi
     provider, record the reason and the penalty. Refused (``NotSigned``) while the flow is not signed."""
     from pawpay.platform.providers.services import guarded_provider_for
     from pawpay.tenants.contracts import services as contracts
+    from pawpay.tenants.dunning import penalty as penalties
 
     ending = await get_ending(ctx, ending_id)
     if ending.status == "completed":
+        found = await penalties.penalty_for_ending(ctx, ending_id) if ending.kind == "termination" else None
+        if found is not None and (found.status not in penalties.FINAL or found.charge_at is not None):
+            # The penalty is charged before the mandate ends: run its due work now.
+            await penalties.process_penalty(ctx, found.id, force=True)
+            return await get_ending(ctx, ending_id)
         if ending.kind == "termination" and ending.agreement_result not in ("succeeded", "no_agreement"):
             # The contract ended but the provider did not confirm the mandate's end: ask again.
             mandate = await _terminate_mandate(ctx, ending.contract_id, "early termination")
@@ -527,16 +535,25 @@ async def complete_termination(ctx: TenantContext, ending_id: uuid.UUID) -> Endi
                                        ctx.tenant_id, ending_id)
         if rows and rows[0]["status"] == "completed":
             return await get_ending(ctx, ending_id)
-        _view, penalty = await contracts.terminate(ctx, ending.contract_id, reason=f"termination: {ending.reason}")
+        view, penalty = await contracts.terminate(ctx, ending.contract_id, reason=f"termination: {ending.reason}")
         await _close_cases(ctx, ending.contract_id, "terminated")
-        mandate = await _terminate_mandate(ctx, ending.contract_id, "early termination")
+        penalty_id = None
+        if penalty > 0:
+            # Charged (due work) before the mandate ends; the mandate's end follows the charge's outcome.
+            penalty_id = await penalties.assess(ctx, ending_id=ending_id, contract=view, amount_fen=penalty)
+            mandate = penalties.AWAITING_PENALTY
+        else:
+            mandate = await _terminate_mandate(ctx, ending.contract_id, "early termination")
         await _update_ending(ctx, ending_id, {DunningEnding.status: "completed", DunningEnding.penalty_fen: penalty,
                                               DunningEnding.agreement_result: mandate,
                                               DunningEnding.completed_at: utcnow()})
         await _log_action(ctx, "terminated", installment_id=None, contract_id=ending.contract_id,
                           detail={"reason": ending.reason, "penalty_fen": penalty, "mandate": mandate,
                                   "flow_id": ending.sign_flow_id, "signed_reference": signed.provider_reference})
-        return await get_ending(ctx, ending_id)
+    if penalty_id is not None:
+        # Charge at once when the rail's hours allow it (committed first: a crash leaves it to the scheduler).
+        await penalties.process_penalty(ctx, penalty_id)
+    return await get_ending(ctx, ending_id)
 
 
 __all__ = [

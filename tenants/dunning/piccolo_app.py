@@ -10,6 +10,7 @@ from pawpay.tenants.dunning.tables import (
     DunningForbiddenPhrase,
     DunningLadderStep,
     DunningPause,
+    DunningPenalty,
     DunningStepRun,
     DunningTask,
     DunningTemplate,
@@ -19,7 +20,8 @@ APP_CONFIG = AppConfig(
     app_name="dunning",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
     table_classes=[DunningLadderStep, DunningTemplate, DunningForbiddenPhrase, DunningCase, DunningStepRun,
-                   DunningContact, DunningTask, DunningAction, DunningPause, DunningEnding],
+                   DunningContact, DunningTask, DunningAction, DunningPause, DunningEnding,
+                   DunningPenalty],
     migration_dependencies=["pawpay.platform.tenancy.piccolo_app", "pawpay.tenants.contracts.piccolo_app"],
     commands=[],
 )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pawpay.platform.hooks import hookimpl
 
 if TYPE_CHECKING:
-    from pawpay.platform.hooks import InstallmentPaid
+    from pawpay.platform.hooks import InstallmentPaid, WebhookEvent
 
 
 @hookimpl
@@ -45,3 +45,20 @@ async def pawpay_installment_paid(tenant_id: str, installment: InstallmentPaid) 
 
     ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="event:installment_paid")
     await close_case(ctx, uuid.UUID(installment.installment_id), reason="paid")
+
+
+@hookimpl
+def pawpay_provider_event(tenant_id: str, category: str, provider: str, event: WebhookEvent) -> Any:
+    """``charge.*`` events for the termination penalties (references ``pen-``; billing takes ``dbt-``)."""
+    from pawpay.tenants.dunning.penalty import PENALTY_PREFIX
+
+    if category != "payments" or not event.kind.startswith("charge.") or not (event.reference or "").startswith(
+            PENALTY_PREFIX):
+        return None
+    import uuid
+
+    from pawpay.platform.tenancy.context import TenantContext
+    from pawpay.tenants.dunning.penalty import on_charge_event
+
+    ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label=f"webhook:{category}/{provider}")
+    return on_charge_event(ctx, event)

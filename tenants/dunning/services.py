@@ -48,7 +48,8 @@ from pawpay.tenants.dunning.tables import (
 
 log = logging.getLogger(__name__)
 
-TASK_KINDS = ("remind_by_phone", "follow_up", "promise_to_pay", "escalation", "call_back", "other")
+TASK_KINDS = ("remind_by_phone", "follow_up", "promise_to_pay", "escalation", "call_back", "penalty_owed",
+              "other")
 TASK_STATUSES = ("open", "done", "cancelled")
 CALL_OUTCOMES = ("reached", "no_answer", "promised", "refused", "wrong_number", "other")
 

@@ -10,6 +10,7 @@
 - ``dunning_action``: every staff action (call notes, extensions, retries, pauses...).
 - ``dunning_pause``: pauses of a contract's installments (pet illness, staff pause); ``resume_at`` is due work.
 - ``dunning_ending``: pet death/loss, exchange, cooling-off cancellation and early termination records.
+- ``dunning_penalty``: the early-termination penalty charge (due work ``charge_at``), see penalty.py.
 """
 
 from __future__ import annotations
@@ -172,3 +173,36 @@ class DunningEnding(Table):
     created_at = Timestamptz()
     updated_at = Timestamptz()
     completed_at = Timestamptz(null=True, default=None)
+
+
+class DunningPenalty(Table):
+    """The early-termination penalty charged after the termination agreement is signed (issue 7).
+
+    ``charge_at`` is the due column: set while the charge (or, once it is final, the mandate's end at the
+    provider) is still to do. ``attempt_id`` (``pen-<ending>``) is the idempotency key at the provider."""
+
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = UUID(default=None, null=False, index=True)
+    ending_id = UUID(default=None, null=False)
+    contract_id = UUID(default=None, null=False)
+    contract_no = Varchar(length=64)
+    customer_id = UUID(default=None, null=False)
+    attempt_id = Varchar(length=64)
+    amount_fen = Integer()
+    fee_fen = Integer(default=0)
+    status = Varchar(length=16)  # due | submitted | unknown | succeeded | failed
+    error_code = Varchar(length=64, default="")
+    provider_name = Varchar(length=64, default="")
+    provider_reference = Varchar(length=255, default="")
+    tries = Integer(default=0)
+    task_id = UUID(null=True, default=None)
+    mandate = Varchar(length=32, default="")  # the mandate's end at the provider, once done
+    charge_at = Timestamptz(null=True, default=None)
+    lease_until = Timestamptz(null=True, default=None)
+    submitted_at = Timestamptz(null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+    dunning_penalty_uq_tenant_ending = Unique([tenant_id, ending_id])
+    dunning_penalty_uq_tenant_attempt = Unique([tenant_id, attempt_id])

@@ -126,7 +126,8 @@ async def test_early_termination_end_to_end() -> None:
     assert "搬家到外地" in contract.end_reason
     assert {i.status for i in await contracts.installments(w.ctx, w.contract.id)} == {"cancelled"}
     kinds = [a.kind for a in await dunning.list_actions(w.ctx, contract_id=w.contract.id)]
-    assert kinds == ["retention_offered", "retention_declined", "termination_signing_started", "terminated"]
+    assert kinds == ["retention_offered", "retention_declined", "termination_signing_started", "terminated",
+                     "penalty_collected"]
     assert (await endings.complete_termination(w.ctx, ending.id)).status == "completed"  # idempotent
 
 

@@ -487,6 +487,27 @@ async def dunning_world(store: Any) -> DunningWorld:
     return DunningWorld(contract, await dunning.get_case(ctx, first.id), call, pause, ending)
 
 
+@_cached("dunning_penalty")
+async def dunning_penalty_world(store: Any) -> Any:
+    """A third contract terminated early after the signed termination agreement: its penalty is charged
+    (dunning_penalty)."""
+    from pawpay.platform.providers.services import provider_for
+    from pawpay.tenants.dunning import endings, penalty
+
+    ctx = store_ctx(store)
+    await daytime_world(store)
+    contract = await _signed_contract(store, monthly_amount_fen=29_800)
+    ending = await endings.start_termination(ctx, contract.id, reason="客户搬家，申请解约")
+    await endings.decline_retention(ctx, ending.id)
+    signing = await endings.start_termination_signing(ctx, ending.id)
+    identity, ipctx = await provider_for(ctx, "identity")
+    identity.complete_sign_flow(ipctx, signing.sign_url.rstrip("/").rsplit("/", 1)[-1])
+    await endings.complete_termination(ctx, ending.id)
+    found = await penalty.penalty_for_ending(ctx, ending.id)
+    assert found is not None
+    return found
+
+
 # Every tenant table a world fills, and the world that fills it.
 TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "merchant_terms": merchants_world,
@@ -532,4 +553,5 @@ TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "dunning_action": dunning_world,
     "dunning_pause": dunning_world,
     "dunning_ending": dunning_world,
+    "dunning_penalty": dunning_penalty_world,
 }

@@ -13,6 +13,7 @@ class PlanErrorCode(StrEnum):
     PLAN_AMOUNT_OUTSIDE_POLICY = "PLAN_AMOUNT_OUTSIDE_POLICY"
     PLAN_VERSION_CONFLICT = "PLAN_VERSION_CONFLICT"
     PLAN_NEXT_STAGE_INVALID = "PLAN_NEXT_STAGE_INVALID"
+    PLAN_OVERRIDE_INVALID = "PLAN_OVERRIDE_INVALID"
 
 
 def _code(code: PlanErrorCode) -> ErrorCode:
@@ -53,3 +54,11 @@ class NextStageInvalid(BusinessRuleViolation):
     def __init__(self, detail: str, **data: Any) -> None:
         super().__init__(detail, code=_code(PlanErrorCode.PLAN_NEXT_STAGE_INVALID), field="next_stage_plan_id",
                          **data)
+
+
+class OverrideInvalid(BusinessRuleViolation):
+    """A pet override names both or neither of a plan and explicit lines, or a plan of another species (422)."""
+
+    def __init__(self, detail: str, **data: Any) -> None:
+        data.setdefault("field", "plan_id")
+        super().__init__(detail, code=_code(PlanErrorCode.PLAN_OVERRIDE_INVALID), **data)

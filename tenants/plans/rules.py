@@ -10,7 +10,7 @@ fen). The default rate is 1000 bp = 10 %. Example: 7 remaining periods of 268.05
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -152,3 +152,44 @@ def amount_outside_bounds(amount_fen: int, warn_min_fen: int, warn_max_fen: int)
 
 def exceeds_cap(amount_fen: int, cap_fen: int | None) -> bool:
     return cap_fen is not None and amount_fen > cap_fen
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus ``months`` calendar months, on the month's last day when it is shorter
+    (31 Jan + 1 month = 28/29 Feb; 29 Feb 2024 + 12 months = 28 Feb 2025)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last_day))
+
+
+def stage_starts(species: str, birthday: date, boundaries: StageBoundaries | None = None
+                 ) -> tuple[tuple[str, date], ...]:
+    """Each stage of the species with the first day a pet born on ``birthday`` is in it (the
+    birthday itself for the youngest): consistent with :func:`stage_for_age`, which counts the
+    month complete on the same day of the month (or the month's last day when shorter)."""
+    b = boundaries or StageBoundaries()
+    young, junior, adult = STAGES[check_species(species)]
+    return ((young, birthday), (junior, add_months(birthday, b.junior_from_months)),
+            (adult, add_months(birthday, b.adult_from_months)))
+
+
+def next_stage_change(species: str, birthday: date, on_date: date, boundaries: StageBoundaries | None = None
+                      ) -> tuple[str, date] | None:
+    """The next stage the pet enters after ``on_date`` and the day it does; ``None`` once adult."""
+    for stage, starts_on in stage_starts(species, birthday, boundaries):
+        if starts_on > on_date:
+            return stage, starts_on
+    return None
+
+
+def chain_index(species: str, chain_stages: Sequence[str], pet_stage: str) -> int:
+    """Which plan of a next-stage chain (``chain_stages``, the starting plan first) a pet in
+    ``pet_stage`` gets: move on while the next plan's stage is not later than the pet's. A pet never
+    gets a plan for a stage it has not reached yet (a kitten→adult chain keeps a junior pet on kitten
+    food until it is adult); without a later plan it stays on the last one."""
+    target = stage_rank(species, pet_stage)
+    index = 0
+    while index + 1 < len(chain_stages) and stage_rank(species, chain_stages[index + 1]) <= target:
+        index += 1
+    return index

@@ -398,21 +398,49 @@ async def _prepare_contents(ctx: TenantContext, data: PlanInput, periods: int
             raise ValidationFailed(f"an override names a period from 1 to {periods}", field="period_overrides")
         overrides[period] = _clean_lines(lines, "period_overrides")
     all_lines = [*each, *(line for lines in overrides.values() for line in lines)]
+    items = await _resolve_items(ctx, all_lines, "contents")
+    contents = {"each_period": _snap(each, items),
+                "overrides": {str(k): _snap(v, items) for k, v in overrides.items()}}
+    return contents, _item_ids(all_lines)
+
+
+async def _resolve_items(ctx: TenantContext, lines: Sequence[ContentInput], field_name: str) -> dict[uuid.UUID, Any]:
     items = await catalog.resolve_items(
-        ctx, sku_ids=[x.item_id for x in all_lines if x.item_type == "sku"],
-        service_ids=[x.item_id for x in all_lines if x.item_type == "service"])
-    for x in all_lines:
+        ctx, sku_ids=[x.item_id for x in lines if x.item_type == "sku"],
+        service_ids=[x.item_id for x in lines if x.item_type == "service"], field=field_name)
+    for x in lines:
         if items[x.item_id].item_type != x.item_type:
-            raise NotFound("no such catalog item", field="contents", item_id=str(x.item_id))
+            raise NotFound("no such catalog item", field=field_name, item_id=str(x.item_id))
+    return items
 
-    def snap(lines: list[ContentInput]) -> list[dict[str, Any]]:
-        return [{"item_type": x.item_type, "item_id": str(x.item_id), "code": items[x.item_id].code,
-                 "name": items[x.item_id].name, "kind": items[x.item_id].kind, "unit": items[x.item_id].unit,
-                 "quantity": x.quantity} for x in lines]
 
-    contents = {"each_period": snap(each), "overrides": {str(k): snap(v) for k, v in overrides.items()}}
-    return contents, ([x.item_id for x in all_lines if x.item_type == "sku"],
-                      [x.item_id for x in all_lines if x.item_type == "service"])
+def _snap(lines: Sequence[ContentInput], items: Mapping[uuid.UUID, Any]) -> list[dict[str, Any]]:
+    """Lines as stored: each snapshots the catalog item (code, name, kind, unit) it names."""
+    return [{"item_type": x.item_type, "item_id": str(x.item_id), "code": items[x.item_id].code,
+             "name": items[x.item_id].name, "kind": items[x.item_id].kind, "unit": items[x.item_id].unit,
+             "quantity": x.quantity} for x in lines]
+
+
+def _item_ids(lines: Sequence[ContentInput]) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    return ([x.item_id for x in lines if x.item_type == "sku"], [x.item_id for x in lines if x.item_type == "service"])
+
+
+async def snapshot_lines(ctx: TenantContext, lines: Sequence[ContentInput], field_name: str = "lines"
+                         ) -> list[dict[str, Any]]:
+    """Check content lines (merged per item, quantities 1..999, items of this store's catalog) and
+    snapshot them as a plan version stores them; marks the items used. For the stages' pet overrides."""
+    clean = _clean_lines(lines, field_name)
+    if not clean:
+        raise ValidationFailed("at least one line", field=field_name)
+    items = await _resolve_items(ctx, clean, field_name)
+    skus, services = _item_ids(clean)
+    await catalog.mark_used(ctx, sku_ids=skus, service_ids=services)
+    return _snap(clean, items)
+
+
+def lines_from_snapshot(raw: Any) -> tuple[ContentLine, ...]:
+    """Stored lines (a plan version's or an override's) as :class:`ContentLine`."""
+    return _lines(_json(raw))
 
 
 async def _check_next_stage(ctx: TenantContext, next_stage: uuid.UUID | None, plan_id: uuid.UUID | None,

@@ -69,3 +69,39 @@ class PlanSettings(Table):
     updated_at = Timestamptz()
 
     plan_settings_uq_tenant = Unique([tenant_id])
+
+
+class PetPlanOverride(Table):
+    """A store's decision for one pet (e.g. sensitive stomach → a hypoallergenic plan): either another
+    plan (``plan_id``, whose own next-stage chain then applies) or explicit lines; always a reason.
+    At most one per pet; clearing deletes the row (the audit log keeps the history)."""
+
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = UUID(default=None, null=False, index=True)
+    pet_id = UUID(default=None, null=False)
+    plan_id = UUID(null=True, default=None)
+    lines = JSONB(default=[])  # snapshots like a plan version's lines; used when plan_id is null
+    reason = Text()
+    set_by = Varchar(length=255, default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+    pet_plan_override_uq_tenant_pet = Unique([tenant_id, pet_id])
+
+
+class PlanStageSwitch(Table):
+    """A pet's move to a new stage's contents, noted once per (pet, stage) by the period that first
+    shipped them; the customer is told once, when the row is written."""
+
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = UUID(default=None, null=False, index=True)
+    pet_id = UUID(default=None, null=False)
+    contract_id = UUID(default=None, null=False)
+    sequence = Integer()
+    from_stage = Varchar(length=16)
+    to_stage = Varchar(length=16)
+    plan_id = UUID(default=None, null=False)
+    plan_version = Integer()
+    created_at = Timestamptz()
+
+    plan_stage_switch_uq_tenant_pet_stage = Unique([tenant_id, pet_id, to_stage])

@@ -20,7 +20,7 @@ DECLARING_PAGE_MODULES: tuple[str, ...] = (
     "business_calendar", "alerts", "applications", "merchants", "settlement",
     "catalog", "plans", "customers", "contracts", "signing",
     "advances", "reconciliation", "reports", "billing", "dunning",
-    "fulfilment", "aftersales", "visits",
+    "fulfilment", "aftersales", "visits", "portal",
 )
 
 

@@ -432,9 +432,9 @@ async def customer_ticket(ctx: TenantContext, customer_id: uuid.UUID, ticket_id:
 
 async def add_photos(ctx: TenantContext, ticket_id: uuid.UUID, uploads: Sequence[PhotoUpload], *,
                      by_kind: str = STAFF) -> list[PhotoView]:
+    ticket = await get_ticket(ctx, ticket_id)  # another store's ticket: NotFound before anything else
     if not uploads:
         raise ValidationFailed("choose a photo", field="file")
-    ticket = await get_ticket(ctx, ticket_id)
     if ticket.state == rules.CLOSED:
         raise TicketClosed("the ticket is closed; reopen it first")
     if len(await photos(ctx, ticket_id)) + len(uploads) > rules.MAX_PHOTOS:

@@ -508,6 +508,38 @@ async def dunning_penalty_world(store: Any) -> Any:
     return found
 
 
+@dataclass
+class AftersalesWorld:
+    contract: Any
+    ticket: Any
+    coupon: Any
+
+
+@_cached("aftersales")
+async def aftersales_world(store: Any) -> AftersalesWorld:
+    """A pet-health ticket opened on a contract of its own, with a photo (stored through storage), a
+    partner-clinic coupon sent and a pause proposed (ticket, events, photo, coupon)."""
+    import io
+
+    from PIL import Image
+
+    from pawpay.platform.jobs.services import tenant_now
+    from pawpay.tenants.aftersales import services as aftersales
+
+    ctx = store_ctx(store)
+    await daytime_world(store)
+    contract = await _signed_contract(store, monthly_amount_fen=29_803)
+    image = io.BytesIO()
+    Image.new("RGB", (16, 16), "orange").save(image, format="JPEG")
+    ticket = await aftersales.open_ticket(ctx, kind="pet_health", contract_id=contract.id, description="猫咪腹泻",
+                                          photos=[aftersales.PhotoUpload(image.getvalue(), "cat.jpg")])
+    coupon = await aftersales.attach_coupon(ctx, ticket.id, clinic="瑞派宠物医院", discount_kind="percent",
+                                            discount_value=20, code=f"RP-{ticket.ticket_no}",
+                                            expires_on=(await tenant_now(ctx)).date() + timedelta(days=30))
+    await aftersales.propose_pause(ctx, ticket.id, periods=1, reason="宠物生病")
+    return AftersalesWorld(contract, await aftersales.get_ticket(ctx, ticket.id), coupon)
+
+
 # Every tenant table a world fills, and the world that fills it.
 TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "merchant_terms": merchants_world,
@@ -554,4 +586,8 @@ TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "dunning_pause": dunning_world,
     "dunning_ending": dunning_world,
     "dunning_penalty": dunning_penalty_world,
+    "aftersales_ticket": aftersales_world,
+    "aftersales_ticket_event": aftersales_world,
+    "aftersales_ticket_photo": aftersales_world,
+    "aftersales_clinic_coupon": aftersales_world,
 }

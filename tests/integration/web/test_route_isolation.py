@@ -139,6 +139,11 @@ async def _a_contract_ref(store_a: Any, _values: dict[str, str]) -> str:
     return str((await worlds.advances_world(store_a)).advance.contract_ref)
 
 
+async def _a_ticket_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    """A pet-health after-sales ticket (with a photo, a coupon and a pause proposed)."""
+    return uuid.UUID(str((await worlds.aftersales_world(store_a)).ticket.id))
+
+
 IdFactory = Callable[[Any, dict[str, str]], Awaitable[uuid.UUID | str]]
 # Path parameter name -> factory of a real store-A object's id (given the path's other, non-id
 # values). Add one per new kind of id; the store worlds (tests/integration/tenancy/worlds.py) make
@@ -158,6 +163,7 @@ ID_FACTORIES: dict[str, IdFactory] = {
     "contract_ref": _a_contract_ref,
     "installment_id": _an_installment_id,
     "task_id": _a_task_id,
+    "ticket_id": _a_ticket_id,
 }
 # Path parameters that are not ids of tenant objects (and the value to call with; a tuple: every
 # one of them in turn).
@@ -177,6 +183,7 @@ ROUTE_SAMPLE_VALUES: dict[str, dict[str, str | tuple[str, ...]]] = {
     "/admin/queues/contracts/{contract_id:uuid}/{step:str}": {
         "step": ("pause", "pet", "exchange", "resume_exchange", "cooling_off", "terminate", "retain", "decline",
                  "sign", "complete")},
+    "/admin/tickets/{ticket_id:uuid}/pause/{step:str}": {"step": ("propose", "apply", "decline")},
 }
 
 
@@ -212,6 +219,18 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any] | Callable[[Any], Awaitable[
                                                             "birthday": "2026-03-01"},
     ("PUT", "/api/v1/customers/{customer_id:uuid}/tags"): {"tags": ["changed-by-b"]},
     ("POST", "/api/v1/contracts/{contract_id:uuid}/cancel"): {"reason": "cancelled by store B"},
+    ("POST", "/admin/tickets/{ticket_id:uuid}/act"): {"action": "start", "note": "store B"},
+    ("POST", "/admin/tickets/{ticket_id:uuid}/coupon"): {
+        "clinic": "store B", "discount_kind": "percent", "discount_value": "10", "code": "B-1",
+        "expires_on": "2099-01-01"},
+    ("POST", "/admin/tickets/{ticket_id:uuid}/pause/{step:str}"): {
+        "periods": "1", "reason": "store B", "agreement": "store B", "note": "store B"},
+    ("POST", "/api/v1/aftersales/tickets/{ticket_id:uuid}/actions"): {"action": "start", "note": "store B"},
+    ("POST", "/api/v1/aftersales/tickets/{ticket_id:uuid}/reship"): {"postage_fen": 0},
+    ("POST", "/api/v1/aftersales/tickets/{ticket_id:uuid}/coupons"): {
+        "clinic": "store B", "discount_kind": "percent", "discount_value": 10, "code": "B-1",
+        "expires_on": "2099-01-01"},
+    ("POST", "/api/v1/aftersales/tickets/{ticket_id:uuid}/pause-proposal"): {"periods": 1, "reason": "store B"},
 }
 # Query parameters a route requires before it looks the id up.
 SAMPLE_QUERIES: dict[tuple[str, str], dict[str, str]] = {

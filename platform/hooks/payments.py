@@ -250,6 +250,7 @@ class ShippingInfo:
         receiver_phone_masked: the receiver's phone with the middle digits masked (``"138****0000"``);
             SF Express requires it.
         shipped_at: when the parcel left the warehouse (aware).
+        payer_reference: the payer's id at the provider when known (WeChat ``openid``), else "".
 
     .. versionadded:: 3
     """
@@ -261,6 +262,7 @@ class ShippingInfo:
     shipped_at: datetime
     receiver_phone_masked: str = ""
     charge_reference: str | None = None
+    payer_reference: str = ""
 
 
 @runtime_checkable

@@ -333,42 +333,33 @@ async def retry_shipment(ctx: TenantContext, shipment_id: uuid.UUID, *, reason: 
 # --- the submission job ----------------------------------------------------------------------------------
 
 async def _resolve_contents(ctx: TenantContext, row: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Fill in a period's receiver ids, stage and lines (``plans.stages.period_contents``)."""
+    """Fill in a period's receiver ids, stage and lines (``plans.stages.period_contents``: the pet's
+    stage on the ship day, a store override, the switch to the next stage's plan)."""
     from pawpay.tenants.contracts import services as contracts
+    from pawpay.tenants.plans import stages
 
     contract = await contracts.get_contract(ctx, row["contract_id"])
     values: dict[str, Any] = {"customer_id": contract.customer_id, "pet_id": contract.pet_id,
                               "contents_resolved": True}
     tz = ZoneInfo((await get_own_tenant(ctx)).time_zone)
     ship_on = now.astimezone(tz).date()
-    try:
-        from pawpay.tenants.plans import stages
-    except ImportError:  # the stages module is not installed: the contract's pinned contents
-        stages = None  # type: ignore[assignment]
-    if stages is not None:
-        contents = await stages.period_contents(ctx, contract_id=contract.id, sequence=int(row["sequence"] or 1),
-                                                ship_on=ship_on)
-        values.update(stage=contents.stage, plan_id=contents.plan_id, plan_version=contents.plan_version,
-                      lines=json.dumps([{"sku": x.code or x.name, "name": x.name, "quantity": x.quantity}
-                                        for x in contents.lines], ensure_ascii=False))
-        if contents.override_reason:
-            values["reason"] = contents.override_reason
-        if contents.switched_from_stage:
-            sequence = int(row["sequence"] or 1)
+    contents = await stages.period_contents(ctx, contract_id=contract.id, sequence=int(row["sequence"] or 1),
+                                            ship_on=ship_on)
+    values.update(stage=contents.stage, plan_id=contents.plan_id, plan_version=contents.plan_version,
+                  lines=json.dumps([{"sku": x.code or x.name, "name": x.name, "quantity": x.quantity}
+                                    for x in contents.lines], ensure_ascii=False))
+    if contents.override_reason:
+        values["reason"] = contents.override_reason
+    if contents.switched_from_stage:
+        sequence = int(row["sequence"] or 1)
 
-            async def _note() -> None:
-                try:
-                    await stages.note_stage_switch(ctx, contract_id=contract.id, sequence=sequence, contents=contents)
-                except Exception:
-                    log.exception("stage switch could not be noted", extra={"contract_id": str(contract.id)})
+        async def _note() -> None:
+            try:  # idempotent per (pet, stage): messages the customer once
+                await stages.note_stage_switch(ctx, contract_id=contract.id, sequence=sequence, contents=contents)
+            except Exception:
+                log.exception("stage switch could not be noted", extra={"contract_id": str(contract.id)})
 
-            after_commit(_note)
-    else:
-        snapshot = contract.contents or {}
-        period = (snapshot.get("overrides") or {}).get(str(row["sequence"])) or snapshot.get("each_period") or []
-        values.update(plan_id=contract.plan_id, plan_version=contract.plan_version,
-                      lines=json.dumps([{"sku": x.get("code") or x.get("name", ""), "name": x.get("name", ""),
-                                         "quantity": int(x.get("quantity", 1))} for x in period], ensure_ascii=False))
+        after_commit(_note)
     return values
 
 

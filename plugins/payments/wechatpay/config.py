@@ -48,6 +48,9 @@ class WeChatPayConfig(ProviderConfig):
     wechatpay_public_key_id: str | None = pydantic.Field(
         default=None, pattern=r"^PUB_KEY_ID_[0-9A-Za-z]+$",
         description="The id of that public key (PUB_KEY_ID_...); answers signed with another key are refused.")
+    mini_program_app_secret: pydantic.SecretStr | None = pydantic.Field(
+        default=None, description="The mini-program's AppSecret (of sub_appid, else appid); reports shipping to "
+                                  "WeChat (发货信息管理) so that frozen payments are released.")
     request_timeout_seconds: float = pydantic.Field(
         default=3.0, ge=1.0, le=10.0,
         description="How long one WeChat call may take before its outcome counts as unknown. A debit makes up to "

@@ -22,6 +22,8 @@ How the contract maps onto WeChat's APIv2 (all signed XML, see :mod:`.client`):
   (config PEM), ``out_refund_no`` = the refund id, looked up first with ``/pay/refundquery``.
 * **Callbacks**: debit, contract and refund results (see :mod:`.webhooks`).
 * **Pre-debit notice** (预扣费通知) is the one APIv3 call: JSON, RSA-signed (see :mod:`.apiv3`).
+* **Shipping info** (mini-program 发货信息管理, capability ``SHIPPING_INFO``): the mini-program API
+  ``/wxa/sec/order/upload_shipping_info`` with the mini-program's access token (see :mod:`.shipping`).
 * **Not built yet:** profit sharing on PAP orders
   (unverified with WeChat), onboarding (APIv3 applyment), bills.
 """
@@ -58,11 +60,12 @@ from pawpay.platform.hooks import (
     RawWebhook,
     RefundRequest,
     ReleaseRequest,
+    ShippingInfo,
     SubMerchantApplication,
     WebhookAck,
     WebhookEvent,
 )
-from pawpay.plugins.payments.wechatpay import apiv3, webhooks
+from pawpay.plugins.payments.wechatpay import apiv3, shipping, webhooks
 from pawpay.plugins.payments.wechatpay import client as v2
 from pawpay.plugins.payments.wechatpay.client import HttpClientFactory, TransportError, WeChatPayV2Client
 from pawpay.plugins.payments.wechatpay.config import WeChatPayConfig
@@ -166,12 +169,14 @@ class WeChatPayPayments:
     config_schema: ClassVar[type[ProviderConfig]] = WeChatPayConfig
     capabilities: ClassVar[Capabilities] = frozenset({Capability.AGREEMENTS, Capability.WEBHOOKS,
                                                       Capability.REFUNDS, Capability.PARTIAL_REFUNDS,
-                                                      Capability.PRE_DEBIT_NOTICE})
+                                                      Capability.PRE_DEBIT_NOTICE, Capability.SHIPPING_INFO})
 
     def __init__(self, http_client_factory: HttpClientFactory = v2.default_http_client,
-                 certificate_http_client_factory: HttpClientFactory = v2.certificate_http_client) -> None:
+                 certificate_http_client_factory: HttpClientFactory = v2.certificate_http_client,
+                 mini_program_client_factory: shipping.MiniProgramClientFactory = shipping.default_client) -> None:
         self._http_client_factory = http_client_factory
         self._certificate_http_client_factory = certificate_http_client_factory
+        self._shipping = shipping.ShippingUploader(mini_program_client_factory)
 
     @asynccontextmanager
     async def _client(self, ctx: _Ctx) -> AsyncIterator[WeChatPayV2Client]:
@@ -598,6 +603,10 @@ class WeChatPayPayments:
             return _result(ProviderStatus.PENDING, reference=answer.get("refund_id"))
         refund_id, _, status = self._refund_of(found, refund_no)
         return self._refund_result(refund_id, status)
+
+    async def upload_shipping_info(self, ctx: _Ctx, info: ShippingInfo) -> ProviderResult:
+        """Mini-program 发货信息管理 (see :mod:`.shipping`): report the parcel of a debit's goods."""
+        return await self._shipping.upload(ctx.config, info, out_trade_no(info.attempt_id))
 
     async def release_held_funds(self, ctx: _Ctx, request: ReleaseRequest) -> ProviderResult:
         raise ProviderError("profit sharing on PAP orders is unverified with WeChat; not built", code="UNSUPPORTED")

@@ -617,12 +617,12 @@ async def upload_shipping_info(ctx: TenantContext, shipment_id: uuid.UUID) -> st
         if Capability.SHIPPING_INFO not in getattr(provider, "capabilities", frozenset()):
             await _update(shipment_id, {"shipping_info_status": "not_needed"})
             return "not_needed"
-        phone = (await customers.contact(ctx, row["customer_id"])).phone if row["customer_id"] else ""
+        person = await customers.contact(ctx, row["customer_id"]) if row["customer_id"] else None
+    lines = json.loads(row["lines"]) if isinstance(row["lines"], str) else row["lines"]
     info = ShippingInfo(attempt_id=row["attempt_id"], carrier_code=row["carrier_code"] or "",
-                        waybill_no=row["waybill_no"], item_desc=rules.item_desc(json.loads(row["lines"])
-                                                                                if isinstance(row["lines"], str)
-                                                                                else row["lines"]),
-                        shipped_at=row["shipped_at"], receiver_phone_masked=rules.mask_phone(phone))
+                        waybill_no=row["waybill_no"], item_desc=rules.item_desc(lines), shipped_at=row["shipped_at"],
+                        receiver_phone_masked=rules.mask_phone(person.phone if person else ""),
+                        payer_reference=person.wechat_openid if person else "")
     try:
         result = await asyncio.wait_for(provider.upload_shipping_info(pctx, info), SHIPPING_INFO_TIMEOUT)
         if not isinstance(result, ProviderResult):

@@ -71,7 +71,7 @@ SERVICE_MESSAGES = (
     N_("the ticket is closed; reopen it first"),
     N_("postage is 0 to 1,000 yuan"),
     N_("only a pet-health ticket can have this"),
-    N_("a discount of 1-90% or an amount"),
+    N_("a discount of 1 to 90 percent, or an amount"),
     N_("the coupon has expired"),
     N_("this clinic's code was given already"),
     N_("a pause is 1 or 2 periods"),
@@ -81,6 +81,12 @@ SERVICE_MESSAGES = (
     N_("choose an active staff member"),
     N_("choose a photo"),
     N_("unknown action"),
+    N_("at most 9 photos"),
+    N_("at most 2000 characters"),
+    N_("at most 500 characters"),
+    N_("at most 200 characters"),
+    N_("at most 120 characters"),
+    N_("at most 64 characters"),
 )
 
 
@@ -267,7 +273,7 @@ class TicketPages(Controller):
             try:
                 value = int(form.text("discount_value"))
             except ValueError:
-                errors["discount_value"] = N_("a discount of 1-90% or an amount")
+                errors["discount_value"] = N_("a discount of 1 to 90 percent, or an amount")
         if expires is None and "expires_on" not in errors:
             errors["expires_on"] = N_("this field is required")
         if not errors and value is not None and expires is not None:
@@ -347,5 +353,5 @@ class TicketPages(Controller):
 
 ROUTES: list[object] = [TicketPages]
 NAV: dict[str, list[NavItem]] = {
-    ADMIN: [NavItem(label=N_("After-sales tickets"), path=PAGE, order=45, roles=STAFF_ROLES)],
+    ADMIN: [NavItem(label=N_("After-sales tickets"), path=PAGE, order=55, roles=STAFF_ROLES)],
 }

@@ -58,6 +58,8 @@ CONTRACT_LABELS = {
 PORTAL_MESSAGES = (
     N_("My orders and after-sales"),
     N_("this field is required"),
+    N_("this ticket is finished; open a new one"),
+    N_("there is no pause proposal to answer"),
 )
 
 

@@ -601,7 +601,7 @@ async def attach_coupon(ctx: TenantContext, ticket_id: uuid.UUID, *, clinic: str
     clinic = _text(clinic, "clinic", required=True, limit=120)
     code = _text(code, "code", required=True, limit=64)
     if not rules.coupon_discount_valid(discount_kind, discount_value):
-        raise ValidationFailed("a discount of 1-90% or an amount", field="discount_value")
+        raise ValidationFailed("a discount of 1 to 90 percent, or an amount", field="discount_value")
     now = await tenant_now(ctx)
     today = now.astimezone(ZoneInfo((await get_own_tenant(ctx)).time_zone)).date()
     if expires_on < today:

@@ -52,6 +52,12 @@ BADGE_LABELS = {
     "ok": N_("On time"), "soon": N_("Due soon"), "overdue": N_("Overdue"), "met": N_("SLA met"),
     "breached": N_("SLA breached"),
 }
+SHIPMENT_LABELS = {
+    "pending": N_("Being prepared"), "exception": N_("Being prepared"), "accepted": N_("Accepted by the warehouse"),
+    "picked": N_("Packed"), "shipped": N_("Shipped"), "in_transit": N_("In transit"),
+    "out_for_delivery": N_("Out for delivery"), "delivered": N_("Delivered"), "problem": N_("Delivery problem"),
+    "returned": N_("Returned"), "cancelled": N_("Cancelled"),
+}
 ACTOR_LABELS = {"staff": N_("Staff"), "customer": N_("Customer"), "system": N_("System")}
 PAUSE_LABELS = {
     "proposed": N_("Proposed, awaiting the customer"), "agreed": N_("Customer agreed"),
@@ -60,7 +66,8 @@ PAUSE_LABELS = {
 GOAL_LABELS = {"resolve": N_("resolve within"), "solution": N_("give a solution within")}
 LABELS = {"kind_labels": KIND_LABELS, "state_labels": STATE_LABELS, "action_labels": ACTION_LABELS,
           "event_labels": EVENT_LABELS, "badge_labels": BADGE_LABELS, "actor_labels": ACTOR_LABELS,
-          "pause_labels": PAUSE_LABELS, "goal_labels": GOAL_LABELS, "sla_hours": rules.SLA_HOURS}
+          "pause_labels": PAUSE_LABELS, "goal_labels": GOAL_LABELS, "shipment_labels": SHIPMENT_LABELS,
+          "sla_hours": rules.SLA_HOURS}
 SERVICE_MESSAGES = (
     N_("this field is required"),
     N_("choose one of the ticket kinds"),

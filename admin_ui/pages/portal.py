@@ -26,7 +26,7 @@ from litestar.response import Redirect, Template
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages import signing as signing_pages
 from pawpay.admin_ui.pages._forms import Form
-from pawpay.admin_ui.pages.aftersales import EVENT_LABELS, KIND_LABELS, STATE_LABELS
+from pawpay.admin_ui.pages.aftersales import EVENT_LABELS, KIND_LABELS, SHIPMENT_LABELS, STATE_LABELS
 from pawpay.admin_ui.shell import FieldErrors, field_errors, is_form_error
 from pawpay.admin_ui.translations import html_lang, request_locale
 from pawpay.platform.errors import NotAuthenticated, NotFound, PawPayError, PermissionDenied
@@ -45,12 +45,6 @@ CUSTOMER_KINDS = rules.KINDS
 CUSTOMER_EVENTS = frozenset({"opened", "start", "wait_customer", "customer_reply", "customer_note", "resolve",
                              "close", "reopen", "reshipped", "coupon_sent", "pause_proposed", "pause_agreed",
                              "pause_declined", "pause_applied", "escalated", "photos_added"})
-SHIPMENT_LABELS = {
-    "pending": N_("Being prepared"), "exception": N_("Being prepared"), "accepted": N_("Accepted by the warehouse"),
-    "picked": N_("Packed"), "shipped": N_("Shipped"), "in_transit": N_("In transit"),
-    "out_for_delivery": N_("Out for delivery"), "delivered": N_("Delivered"), "problem": N_("Delivery problem"),
-    "returned": N_("Returned"), "cancelled": N_("Cancelled"),
-}
 CONTRACT_LABELS = {
     "active": N_("In force"), "completed": N_("Completed"), "terminated": N_("Terminated"),
     "cancelled": N_("Cancelled"), "draft": N_("Draft"), "pending_signature": N_("Awaiting signature"),

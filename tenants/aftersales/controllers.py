@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from pawpay.platform.identity.roles import AFTER_SALES, FRONT_DESK, MANAGER
 from pawpay.platform.web.deps import TenantCtx
@@ -31,10 +32,12 @@ class AftersalesController(Controller):
     opt = {"auth": "tenant", "roles": STAFF_ROLES}
 
     @get("/tickets", operation_id="ListAftersalesTickets")
-    async def tickets(self, ctx: TenantCtx, state: FromQuery[str | None] = None, kind: FromQuery[str | None] = None,
-                      limit: FromQuery[int] = 50, offset: FromQuery[int] = 0) -> list[TicketOut]:
-        views, _total = await services.list_tickets(ctx, state=state, kind=kind, limit=max(1, min(limit, 200)),
-                                                    offset=max(0, offset))
+    async def tickets(self, ctx: TenantCtx, ticket_state: Annotated[str | None, QueryParameter(name="state")] = None,
+                      kind: FromQuery[str | None] = None, limit: FromQuery[int] = 50,
+                      offset: FromQuery[int] = 0) -> list[TicketOut]:
+        # "state" is litestar's reserved name: the query parameter is read under another.
+        views, _total = await services.list_tickets(ctx, state=ticket_state, kind=kind,
+                                                    limit=max(1, min(limit, 200)), offset=max(0, offset))
         return [to_schema(v, TicketOut) for v in views]
 
     @get("/tickets/{ticket_id:uuid}", operation_id="GetAftersalesTicket")

@@ -61,3 +61,56 @@ async def bodies(ctx: TenantContext, customer_id: Any) -> list[str]:
     from pawpay.tenants.customers import services as customers
 
     return [m.body for m in await customers.list_messages(ctx, customer_id) if m.template.startswith("AFTERSALES_")]
+
+
+@dataclass
+class Paid:
+    """A store whose customer's first period was really debited (the sandbox rail, billing's job) and
+    released to the sandbox warehouse (fulfilment's job): the period's shipment, accepted."""
+
+    store: Any
+    contract: Any
+    shipment: Any
+    phone: str
+
+    @property
+    def ctx(self) -> TenantContext:
+        return self.store.ctx
+
+
+async def paid_shipment(jobs: Any, phone: str) -> Paid:
+    from datetime import time, timedelta
+
+    from pawpay.platform.jobs.services import advance_tenant_clock, tenant_now
+    from pawpay.tenants.billing.due import BILLING_QUEUE, DEBIT_ATTEMPTS
+    from pawpay.tenants.contracts import services as contracts
+    from pawpay.tenants.fulfilment import services as fulfilment
+    from pawpay.tenants.fulfilment.due import DUE_WORK as FULFILMENT_WORK
+    from pawpay.tenants.fulfilment.due import FULFILMENT_QUEUE
+    from tests.integration.billing.conftest import SHANGHAI, new_store
+
+    store = await new_store()
+    await move_to_local(store.ctx, 10)
+    contract = await store.sign(phone=phone, openid="")
+    first = (await contracts.installments(store.ctx, contract.id))[0]
+    here = (await tenant_now(store.ctx)).astimezone(SHANGHAI)
+    due = datetime.combine(first.due_on, time(8, 5), tzinfo=SHANGHAI)
+    await advance_tenant_clock(store.ctx, int((due - here) / timedelta(seconds=1)) + 1)
+    await jobs.scheduler([DEBIT_ATTEMPTS]).tick(datetime.now(UTC))
+    await jobs.join(BILLING_QUEUE)
+    assert (await contracts.get_installment(store.ctx, first.id)).status == "paid"
+    await jobs.scheduler(list(FULFILMENT_WORK)).tick(datetime.now(UTC))
+    await jobs.join(FULFILMENT_QUEUE)
+    [shipment], _total = await fulfilment.list_shipments(store.ctx, contract_id=contract.id)
+    assert shipment.status == "accepted", shipment
+    assert shipment.installment_id == first.id
+    return Paid(store, contract, shipment, phone)
+
+
+async def submit_reships(jobs: Any) -> dict[str, int]:
+    from pawpay.tenants.fulfilment.due import DUE_WORK as FULFILMENT_WORK
+    from pawpay.tenants.fulfilment.due import FULFILMENT_QUEUE
+
+    result = await jobs.scheduler(list(FULFILMENT_WORK)).tick(datetime.now(UTC))
+    await jobs.join(FULFILMENT_QUEUE)
+    return dict(result.claimed)

@@ -25,6 +25,7 @@ class World:
     contract: Any
     installments: list[Any]
     phone: str
+    store: Any
 
     async def warehouse(self) -> tuple[Any, Any]:
         return await provider_for(self.ctx, "warehouses")
@@ -39,7 +40,7 @@ async def world(phone: str | None = None) -> World:
     s = await setup(phone=phone, openid="")
     await move_to_local(s.ctx, 10)
     contract = await signed(s)
-    return World(s.ctx, contract, await contracts.installments(s.ctx, contract.id), phone)
+    return World(s.ctx, contract, await contracts.installments(s.ctx, contract.id), phone, s.store)
 
 
 async def pay(w: World, index: int = 0, *, attempt_id: str | None = None) -> Any:

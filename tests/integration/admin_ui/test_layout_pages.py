@@ -16,23 +16,24 @@ BANNER_EN = "Test mode — test clock and sandbox channels, no real debits."
 # What each role should see, in the hook's order (NavItem.order, then path). The page modules'
 # NAV entries and their controllers' roles: Plans 10 and Catalog 20 (manager, front desk),
 # Customers 30, Signings 35 and Contracts 40 (every store role), Settlement 40, Deposit 41 and
-# Advances 42 (manager, finance), Debits 45 (manager, finance, front desk), Work queues 50 (every
-# store role), After-sales tickets 55 (manager, front desk, after-sales), Merchant account 800 (manager),
-# then the frame's own pages.
+# Advances 42 (manager, finance), Debits 45 (manager, finance, front desk), Work queues 50 and
+# Shipments 53 (every store role), After-sales tickets 55 (manager, front desk, after-sales),
+# Merchant account 800 (manager), then the frame's own pages.
 ADMIN_PAGES = [
     "/admin", "/admin/plans", "/admin/catalog", "/admin/customers", "/admin/signings", "/admin/contracts",
-    "/admin/settlement", "/admin/deposit", "/admin/advances", "/admin/billing", "/admin/queues", "/admin/tickets",
-    "/admin/merchant",
+    "/admin/settlement", "/admin/deposit", "/admin/advances", "/admin/billing", "/admin/queues", "/admin/shipments",
+    "/admin/tickets", "/admin/merchant",
     "/admin/audit", "/admin/staff", "/admin/api-keys", "/admin/settings/providers", "/admin/sandbox/inbox",
 ]
 MANAGER_NAV = ADMIN_PAGES
 FRONT_DESK_NAV = ["/admin", "/admin/plans", "/admin/catalog", "/admin/customers", "/admin/signings",
-                  "/admin/contracts", "/admin/billing", "/admin/queues", "/admin/tickets", "/admin/sandbox/inbox"]
+                  "/admin/contracts", "/admin/billing", "/admin/queues", "/admin/shipments", "/admin/tickets",
+                  "/admin/sandbox/inbox"]
 AFTER_SALES_NAV = ["/admin", "/admin/customers", "/admin/signings", "/admin/contracts", "/admin/queues",
-                   "/admin/tickets", "/admin/sandbox/inbox"]
+                   "/admin/shipments", "/admin/tickets", "/admin/sandbox/inbox"]
 FINANCE_NAV = ["/admin", "/admin/customers", "/admin/signings", "/admin/contracts", "/admin/settlement",
-               "/admin/deposit", "/admin/advances", "/admin/billing", "/admin/queues", "/admin/audit",
-               "/admin/sandbox/inbox"]
+               "/admin/deposit", "/admin/advances", "/admin/billing", "/admin/queues", "/admin/shipments",
+               "/admin/audit", "/admin/sandbox/inbox"]
 # Operators: Applications 5, Stores 10, Alerts 15, Providers 20, Calendar 30, Settlement 40,
 # Advances 41, Reconciliation 42, Reports 43, then the audit log; the operators page only for the
 # administrator role.

@@ -540,6 +540,35 @@ async def aftersales_world(store: Any) -> AftersalesWorld:
     return AftersalesWorld(contract, await aftersales.get_ticket(ctx, ticket.id), coupon)
 
 
+@dataclass
+class FulfilmentWorld:
+    contract: Any
+    shipment: Any
+    reship: Any
+
+
+@_cached("fulfilment")
+async def fulfilment_world(store: Any) -> FulfilmentWorld:
+    """A contract of its own whose first period is paid: released for shipping, accepted by the sandbox
+    warehouse (shipment, its first tracking event), and a reship of it for a damaged box."""
+    from pawpay.platform.hooks import InstallmentPaid
+    from pawpay.platform.jobs.services import tenant_now
+    from pawpay.tenants.contracts import services as contracts
+    from pawpay.tenants.fulfilment import services as fulfilment
+
+    ctx = store_ctx(store)
+    await daytime_world(store)
+    contract = await _signed_contract(store, monthly_amount_fen=29_804)
+    first = (await contracts.installments(ctx, contract.id))[0]
+    released = await fulfilment.release_period(ctx, InstallmentPaid(
+        installment_id=str(first.id), contract_id=str(contract.id), contract_no=contract.contract_no,
+        sequence=first.sequence, amount_fen=first.amount_fen, paid_at=await tenant_now(ctx),
+        attempt_id=f"dbt-{first.id.hex[:20]}"))
+    assert await fulfilment.submit_shipment(ctx, released.id) == "accepted"
+    reship = await fulfilment.reship(ctx, released.id, reason="外箱破损", ticket_id=uuid.uuid4(), postage_fen=1_000)
+    return FulfilmentWorld(contract, await fulfilment.get_shipment(ctx, released.id), reship)
+
+
 # Every tenant table a world fills, and the world that fills it.
 TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "merchant_terms": merchants_world,
@@ -590,4 +619,6 @@ TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "aftersales_ticket_event": aftersales_world,
     "aftersales_ticket_photo": aftersales_world,
     "aftersales_clinic_coupon": aftersales_world,
+    "fulfilment_shipment": fulfilment_world,
+    "fulfilment_tracking_event": fulfilment_world,
 }

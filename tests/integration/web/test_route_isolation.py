@@ -144,6 +144,11 @@ async def _a_ticket_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
     return uuid.UUID(str((await worlds.aftersales_world(store_a)).ticket.id))
 
 
+async def _a_shipment_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    """A paid period's shipment, accepted by the sandbox warehouse."""
+    return uuid.UUID(str((await worlds.fulfilment_world(store_a)).shipment.id))
+
+
 IdFactory = Callable[[Any, dict[str, str]], Awaitable[uuid.UUID | str]]
 # Path parameter name -> factory of a real store-A object's id (given the path's other, non-id
 # values). Add one per new kind of id; the store worlds (tests/integration/tenancy/worlds.py) make
@@ -164,6 +169,7 @@ ID_FACTORIES: dict[str, IdFactory] = {
     "installment_id": _an_installment_id,
     "task_id": _a_task_id,
     "ticket_id": _a_ticket_id,
+    "shipment_id": _a_shipment_id,
 }
 # Path parameters that are not ids of tenant objects (and the value to call with; a tuple: every
 # one of them in turn).
@@ -227,6 +233,9 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any] | Callable[[Any], Awaitable[
         "periods": "1", "reason": "store B", "agreement": "store B", "note": "store B"},
     ("POST", "/api/v1/aftersales/tickets/{ticket_id:uuid}/actions"): {"action": "start", "note": "store B"},
     ("POST", "/api/v1/aftersales/tickets/{ticket_id:uuid}/reship"): {"postage_fen": 0},
+    ("POST", "/api/v1/fulfilment/shipments/{shipment_id:uuid}/retry"): {"reason": "store B"},
+    ("POST", "/api/v1/fulfilment/shipments/{shipment_id:uuid}/reship"): {"reason": "store B", "postage_fen": 0},
+    ("POST", "/admin/shipments/{shipment_id:uuid}/retry"): {"reason": "store B"},
     ("POST", "/api/v1/aftersales/tickets/{ticket_id:uuid}/coupons"): {
         "clinic": "store B", "discount_kind": "percent", "discount_value": 10, "code": "B-1",
         "expires_on": "2099-01-01"},

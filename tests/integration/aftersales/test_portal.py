@@ -19,15 +19,17 @@ from tests.integration.signing.conftest import last_code
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("pawpay_database")]
 
 
-async def _sign_in(pawpay_app: Any, ctx: Any, slug: str, phone: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=pawpay_app, client=("203.0.113.9", 50001)),
-                               base_url="http://pawpay.test")
+def _client(pawpay_app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=pawpay_app, client=("203.0.113.9", 50001)),
+                             base_url="http://pawpay.test")
+
+
+async def _sign_in(client: httpx.AsyncClient, ctx: Any, slug: str, phone: str) -> None:
     sent = await client.post(f"/sign/{slug}/my/code", data={"phone": phone})
     assert sent.status_code == 200, sent.text
     logged = await client.post(f"/sign/{slug}/my/login", data={"phone": phone, "code": await last_code(ctx, phone)})
     assert logged.status_code == 303
     assert logged.headers["location"] == f"/sign/{slug}/my"
-    return client
 
 
 def _csrf(html: str) -> str:
@@ -61,11 +63,10 @@ async def test_a_customer_sees_and_acts_on_their_own_data_only(pawpay_app: Any, 
                                                          contract_id=theirs.id, description="他人的工单")
     slug = s.store.slug
 
-    anonymous = await httpx.AsyncClient(transport=httpx.ASGITransport(app=pawpay_app),
-                                        base_url="http://pawpay.test").get(f"/sign/{slug}/my")
-    assert 'data-testid="send-code"' in anonymous.text
-    client = await _sign_in(pawpay_app, s.ctx, slug, "13912341001")
-    async with client:
+    async with _client(pawpay_app) as anonymous:
+        assert 'data-testid="send-code"' in (await anonymous.get(f"/sign/{slug}/my")).text
+    async with _client(pawpay_app) as client:
+        await _sign_in(client, s.ctx, slug, "13912341001")
         home = await client.get(f"/sign/{slug}/my")
         assert home.status_code == 200
         assert mine.contract_no in home.text
@@ -126,8 +127,7 @@ async def test_a_customer_sees_and_acts_on_their_own_data_only(pawpay_app: Any, 
         assert "customer_id" not in created.json()
     assert (await aftersales.list_tickets(s.ctx, customer_id=s.customer.id))[1] == 2
     assert (await aftersales.list_tickets(s.ctx, customer_id=other_customer.id))[1] == 1
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=pawpay_app),
-                                 base_url="http://pawpay.test") as nobody:
+    async with _client(pawpay_app) as nobody:
         assert (await nobody.get(f"/sign/{slug}/my/api/tickets")).status_code == 401
 
 
@@ -139,8 +139,8 @@ async def test_the_customer_agrees_to_a_pause_in_the_portal_and_staff_apply_it(p
     contract = await signed(s)
     ticket = await aftersales.open_ticket(s.ctx, kind="pet_health", contract_id=contract.id, description="猫瘟")
     await aftersales.propose_pause(s.ctx, ticket.id, periods=2, reason="宠物生病治疗")
-    client = await _sign_in(pawpay_app, s.ctx, s.store.slug, "13912341003")
-    async with client:
+    async with _client(pawpay_app) as client:
+        await _sign_in(client, s.ctx, s.store.slug, "13912341003")
         page = await client.get(f"/sign/{s.store.slug}/my/tickets/{ticket.id}")
         assert 'data-testid="pause-proposal"' in page.text
         agreed = await client.post(f"/sign/{s.store.slug}/my/tickets/{ticket.id}/agree_pause",

@@ -9,22 +9,33 @@ from datetime import date
 from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from pawpay.platform.identity.roles import FRONT_DESK, MANAGER
+from pawpay.platform.identity.roles import AFTER_SALES, FRONT_DESK, MANAGER
 from pawpay.platform.tenancy import services as tenancy
 from pawpay.platform.web.deps import TenantCtx
 from pawpay.platform.web.schemas import to_schema
-from pawpay.tenants.plans import services
+from pawpay.tenants.customers import services as customers
+from pawpay.tenants.plans import services, stages
 from pawpay.tenants.plans.schemas import (
     AmountCheckOut,
+    ClearedOut,
+    ClearOverrideBody,
     ContentLineOut,
+    OverrideBody,
+    OverrideOut,
+    PeriodContentsOut,
+    PetStageOut,
     PlanBody,
     PlanOut,
     StageBoundariesBody,
     StageBoundariesOut,
+    StageSwitchOut,
 )
 from pawpay.tenants.plans.services import ContentInput, PlanInput, PlanView
 
 WRITERS = {"roles": {MANAGER}}
+STAGE_READERS = frozenset({MANAGER, FRONT_DESK, AFTER_SALES})
+# A diet change for a pet is the manager's or after-sales' call (a pet-health case), not sales'.
+OVERRIDE_WRITERS = frozenset({MANAGER, AFTER_SALES})
 
 
 def plan_input(body: PlanBody) -> PlanInput:
@@ -115,3 +126,49 @@ class PlanController(Controller):
     @post("/{plan_id:uuid}/deactivate", operation_id="DeactivatePlan", opt=WRITERS, status_code=200)
     async def deactivate(self, ctx: TenantCtx, plan_id: FromPath[uuid.UUID]) -> PlanOut:
         return plan_out(await services.set_plan_active(ctx, plan_id, False))
+
+
+def override_out(view: stages.PetOverride) -> OverrideOut:
+    return OverrideOut(pet_id=view.pet_id, plan_id=view.plan_id, plan_name=view.plan_name,
+                       lines=[to_schema(x, ContentLineOut) for x in view.lines], reason=view.reason,
+                       set_by=view.set_by, updated_at=view.updated_at)
+
+
+class PetStageController(Controller):
+    """``/api/v1/pet-stages``: a pet's stage today and its next switch, the store's override for it,
+    and what a contract's period ships (a preview of what fulfilment will send)."""
+
+    path = "/api/v1/pet-stages"
+    tags = ["plans"]
+    opt = {"auth": "tenant", "roles": set(STAGE_READERS)}
+
+    @get("/{pet_id:uuid}", operation_id="GetPetStage")
+    async def pet_stage(self, ctx: TenantCtx, pet_id: FromPath[uuid.UUID]) -> PetStageOut:
+        view = await stages.pet_stage(ctx, pet_id)
+        return PetStageOut(pet_id=view.pet_id, species=view.species, birthday=view.birthday, today=view.today,
+                           stage=view.stage, next_stage=view.next_stage, next_stage_on=view.next_stage_on,
+                           override=override_out(view.override) if view.override else None,
+                           switches=[to_schema(x, StageSwitchOut) for x in view.switches])
+
+    @put("/{pet_id:uuid}/override", operation_id="SetPetOverride", opt={"roles": set(OVERRIDE_WRITERS)})
+    async def set_override(self, ctx: TenantCtx, pet_id: FromPath[uuid.UUID], data: JSONBody[OverrideBody]
+                           ) -> OverrideOut:
+        lines = [ContentInput(x.item_type, x.item_id, x.quantity) for x in data.lines]
+        return override_out(await stages.set_override(ctx, pet_id, reason=data.reason, plan_id=data.plan_id,
+                                                      lines=lines))
+
+    @post("/{pet_id:uuid}/override/clear", operation_id="ClearPetOverride", opt={"roles": set(OVERRIDE_WRITERS)},
+          status_code=200)
+    async def clear_override(self, ctx: TenantCtx, pet_id: FromPath[uuid.UUID], data: JSONBody[ClearOverrideBody]
+                             ) -> ClearedOut:
+        return ClearedOut(cleared=await stages.clear_override(ctx, pet_id, reason=data.reason))
+
+    @get("/contracts/{contract_id:uuid}/periods/{sequence:int}", operation_id="GetPeriodContents")
+    async def period(self, ctx: TenantCtx, contract_id: FromPath[uuid.UUID], sequence: FromPath[int],
+                     ship_on: FromQuery[date | None] = None) -> PeriodContentsOut:
+        day = ship_on or await customers.store_today(ctx)
+        got = await stages.period_contents(ctx, contract_id=contract_id, sequence=sequence, ship_on=day)
+        return PeriodContentsOut(contract_id=contract_id, sequence=sequence, ship_on=day, plan_id=got.plan_id,
+                                 plan_version=got.plan_version, stage=got.stage,
+                                 lines=[to_schema(x, ContentLineOut) for x in got.lines],
+                                 switched_from_stage=got.switched_from_stage, override_reason=got.override_reason)

@@ -12,9 +12,9 @@ def pawpay_piccolo_apps() -> list[str]:
 
 @hookimpl
 def pawpay_route_handlers() -> list[object]:
-    from pawpay.tenants.plans.controllers import PlanController
+    from pawpay.tenants.plans.controllers import PetStageController, PlanController
 
-    return [PlanController]
+    return [PlanController, PetStageController]
 
 
 @hookimpl

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import msgspec
 
@@ -92,3 +92,65 @@ class AmountCheckOut(msgspec.Struct):
     provider: str
     per_debit_max_fen: int | None
     daily_max_fen: int | None
+
+
+class OverrideBody(msgspec.Struct):
+    """A pet override: ``plan_id`` (another plan of the pet's species) or ``lines``, and a reason."""
+
+    reason: str
+    plan_id: uuid.UUID | None = None
+    lines: list[ContentBody] = msgspec.field(default_factory=list)
+
+
+class ClearOverrideBody(msgspec.Struct):
+    reason: str
+
+
+class OverrideOut(msgspec.Struct):
+    pet_id: uuid.UUID
+    plan_id: uuid.UUID | None
+    plan_name: str
+    lines: list[ContentLineOut]
+    reason: str
+    set_by: str
+    updated_at: datetime
+
+
+class ClearedOut(msgspec.Struct):
+    cleared: bool
+
+
+class StageSwitchOut(msgspec.Struct):
+    id: uuid.UUID
+    pet_id: uuid.UUID
+    contract_id: uuid.UUID
+    sequence: int
+    from_stage: str
+    to_stage: str
+    plan_id: uuid.UUID
+    plan_version: int
+    created_at: datetime
+
+
+class PetStageOut(msgspec.Struct):
+    pet_id: uuid.UUID
+    species: str
+    birthday: date
+    today: date
+    stage: str
+    next_stage: str | None
+    next_stage_on: date | None
+    override: OverrideOut | None
+    switches: list[StageSwitchOut]
+
+
+class PeriodContentsOut(msgspec.Struct):
+    contract_id: uuid.UUID
+    sequence: int
+    ship_on: date
+    plan_id: uuid.UUID
+    plan_version: int
+    stage: str
+    lines: list[ContentLineOut]
+    switched_from_stage: str | None
+    override_reason: str | None

@@ -320,7 +320,7 @@ async def retry_shipment(ctx: TenantContext, shipment_id: uuid.UUID, *, reason: 
     async with tenant_scope(ctx):
         row = await _row(shipment_id, lock=True)
         if row["status"] != rules.EXCEPTION:
-            raise Conflict(f"only a shipment in the exception queue can be retried (it is {row['status']})",
+            raise Conflict("only a shipment in the exception queue can be retried",
                            code=code(FulfilmentErrorCode.FULFILMENT_NOT_IN_EXCEPTION), status=row["status"])
         await _update(shipment_id, {"status": rules.PENDING, "submit_at": now, "submit_lease_until": None,
                                     "needs_query": True, "auto_attempts": 0})

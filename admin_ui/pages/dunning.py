@@ -22,6 +22,7 @@ from pawpay.platform.hooks.types import NavItem
 from pawpay.platform.identity.roles import AFTER_SALES, FINANCE, FRONT_DESK, MANAGER
 from pawpay.platform.web.deps import TenantCtx
 from pawpay.tenants.dunning import endings, rules
+from pawpay.tenants.dunning import penalty as penalties
 from pawpay.tenants.dunning import services as dunning
 
 PAGE = "/admin/queues"
@@ -35,6 +36,7 @@ TASK_LABELS = {
     "promise_to_pay": N_("Promise to pay"),
     "escalation": N_("Escalation (compliant legal process)"),
     "call_back": N_("Call back"),
+    "penalty_owed": N_("Penalty owed"),
     "other": N_("Other"),
 }
 OUTCOME_LABELS = {
@@ -73,6 +75,13 @@ ENDING_STATUS_LABELS = {
     "signing": N_("Awaiting the customer's signature"),
     "completed": N_("Completed"),
 }
+# The early-termination penalty's charge (tenants/dunning/penalty.py).
+PENALTY_STATUS_LABELS = {
+    "due": N_("To be charged"), "submitted": N_("Charge sent to the provider"),
+    "unknown": N_("Charge being confirmed"), "succeeded": N_("Penalty collected"),
+    "failed": N_("Owed: the charge was declined"),
+}
+MANDATE_LABELS = {"awaiting_penalty": N_("Ends after the penalty charge")}
 STATUS_LABELS = {
     # installments and contracts
     "due": N_("Awaiting debit"), "paid": N_("Paid"), "failed": N_("Failed"), "paused": N_("Paused"),
@@ -99,6 +108,7 @@ KIND_LABELS = {
     "retention_accepted": N_("Retention accepted"), "retention_declined": N_("Retention declined"),
     "termination_signing_started": N_("Termination agreement sent for signature"), "terminated": N_("Terminated"),
     "mandate_termination_retried": N_("Mandate termination retried"),
+    "penalty_collected": N_("Penalty collected"), "penalty_failed": N_("Penalty charge declined"),
 }
 LABELS = {"status_labels": STATUS_LABELS, "channel_labels": CHANNEL_LABELS, "kind_labels": KIND_LABELS}
 SERVICE_MESSAGES = (
@@ -203,6 +213,8 @@ async def _contract_page(shell: Shell, ctx: Any, contract_id: uuid.UUID, *, erro
         "open_termination": open_termination, "remaining_periods": periods, "remaining_fen": remaining,
         "penalty_fen": penalty, "penalty_pct": f"{contract.penalty_rate_bp / 100:g}",
         "ending_labels": ENDING_LABELS, "ending_status_labels": ENDING_STATUS_LABELS,
+        "penalties": {p.ending_id: p for p in await penalties.list_penalties(ctx, contract_id=contract_id)},
+        "penalty_status_labels": PENALTY_STATUS_LABELS, "mandate_labels": MANDATE_LABELS,
         "actions": await dunning.list_actions(ctx, contract_id=contract_id),
         "errors": errors or {}, "can_end": bool(ENDING_ROLES & shell.principal.roles),
         "today": await dunning.store_today(ctx),

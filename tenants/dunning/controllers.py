@@ -1,4 +1,5 @@
-"""``/api/v1/dunning``: open tasks, an installment's dunning log, recording a call, granting an extension."""
+"""``/api/v1/dunning``: open tasks, an installment's dunning log, recording a call, granting an extension, a
+contract's early-termination penalties."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pawpay.tenants.dunning.schemas import (
     ContactOut,
     ExtensionBody,
     InstallmentLogOut,
+    PenaltyOut,
     TaskOut,
 )
 
@@ -62,3 +64,11 @@ class DunningController(Controller):
                         data: JSONBody[ExtensionBody]) -> CaseOut:
         view = await services.grant_extension(ctx, installment_id, days=data.days, reason=data.reason)
         return to_schema(view, CaseOut)
+
+    @get("/contracts/{contract_id:uuid}/penalties", operation_id="ListTerminationPenalties")
+    async def penalties(self, ctx: TenantCtx, contract_id: FromPath[uuid.UUID]) -> list[PenaltyOut]:
+        from pawpay.tenants.contracts import services as contracts
+        from pawpay.tenants.dunning import penalty
+
+        await contracts.get_contract(ctx, contract_id)  # NotFound for another store's
+        return [to_schema(v, PenaltyOut) for v in await penalty.list_penalties(ctx, contract_id=contract_id)]

@@ -81,3 +81,25 @@ class CallBody(msgspec.Struct):
 class ExtensionBody(msgspec.Struct):
     days: int = 7
     reason: str = ""
+
+
+class PenaltyOut(msgspec.Struct):
+    """An early termination's penalty charge (``status``: due | submitted | unknown | succeeded | failed = owed)."""
+
+    id: uuid.UUID
+    ending_id: uuid.UUID
+    contract_id: uuid.UUID
+    contract_no: str
+    attempt_id: str
+    amount_fen: int
+    fee_fen: int
+    status: str
+    error_code: str
+    provider_reference: str
+    tries: int
+    task_id: uuid.UUID | None
+    mandate: str
+    charge_at: datetime | None
+    submitted_at: datetime | None
+    resolved_at: datetime | None
+    created_at: datetime

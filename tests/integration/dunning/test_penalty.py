@@ -15,11 +15,13 @@ from piccolo.querystring import QueryString
 
 from pawpay.platform.db.engine import get_engine
 from pawpay.platform.hooks import AgreementState, RawWebhook
+from pawpay.platform.identity.roles import FINANCE
 from pawpay.platform.jobs.services import advance_tenant_clock
 from pawpay.platform.ledger import services as ledger
 from pawpay.platform.providers.services import provider_for
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.tenancy.scope import platform_scope
+from pawpay.platform.testing.plugin import create_store
 from pawpay.platform.webhooks.services import process_event, receive
 from pawpay.plugins.payments.sandbox.provider import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_webhook
 from pawpay.tenants.contracts import services as contracts
@@ -250,3 +252,21 @@ def store_zone() -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Shanghai")
+
+
+async def test_the_penalties_api(signed_in: Any, make_staff: Any) -> None:
+    store, c = await _store_with_contract(2_501)  # declined: owed
+    signing = await signed_termination(store.ctx, c.id)
+    await endings.complete_termination(store.ctx, signing.id)
+    _, finance = await make_staff(store.s.store, [FINANCE])
+    async with signed_in(finance) as client:  # finance reads
+        got = await client.get(f"/api/v1/dunning/contracts/{c.id}/penalties")
+        assert got.status_code == 200, got.text
+        [row] = got.json()
+        assert (row["status"], row["amount_fen"], row["attempt_id"], row["error_code"]) == (
+            "failed", 3_001, f"pen-{signing.id.hex}", "INSUFFICIENT_FUNDS")
+        assert row["task_id"]
+        assert row["mandate"] == "succeeded"
+    other = await create_store()
+    async with signed_in(other.manager_email) as client:
+        assert (await client.get(f"/api/v1/dunning/contracts/{c.id}/penalties")).status_code == 404

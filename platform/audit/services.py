@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,6 +98,66 @@ async def record(
         created_at = rows[0]["created_at"]
         after_commit(lambda: _broadcast(entry, entry_id, created_at))
     return entry_id
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One entry for :func:`record_many` (the arguments of :func:`record`)."""
+
+    action: str
+    target_type: str = ""
+    target_id: str = ""
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+async def record_many(ctx: TenantContext, records: Sequence[AuditRecord]) -> list[uuid.UUID]:
+    """Append several entries of one store in one INSERT (batch work: a debit batch), in the current
+    scope's transaction, in order; each is announced after commit like :func:`record`'s."""
+    if not records:
+        return []
+    actor_label = ctx.actor_label or ""
+    request_id = ctx.request_id or ""
+    befores = [json.dumps(redact(r.before), default=str) if r.before is not None else None for r in records]
+    afters = [json.dumps(redact(r.after), default=str) if r.after is not None else None for r in records]
+    async with scope_for(ctx, f"audit {records[0].action} x{len(records)}"):
+        # Raw and unnest: one statement, no ORM object per entry; ids, times and seq from the defaults.
+        rows = await AuditEntry.raw(
+            "INSERT INTO audit_entry (tenant_id, actor_id, actor_label, action, target_type, target_id, before, "
+            "after, request_id, ip) SELECT {}, {}::uuid, {}, r.action, r.target_type, r.target_id, r.before::jsonb, "
+            "r.after::jsonb, {}, '' FROM unnest({}::text[], {}::text[], {}::text[], {}::text[], {}::text[]) "
+            "WITH ORDINALITY AS r(action, target_type, target_id, before, after, n) ORDER BY r.n "
+            "RETURNING id, created_at",
+            ctx.tenant_id, ctx.actor_id, actor_label, request_id, [r.action for r in records],
+            [r.target_type for r in records], [r.target_id for r in records], befores, afters)
+        stamped = [(r, uuid.UUID(str(row["id"])), row["created_at"]) for r, row in zip(records, rows, strict=True)]
+
+        def announce() -> None:
+            for r, entry_id, created_at in stamped:
+                _announce_entry(entry_id, created_at, action=r.action, tenant_id=ctx.tenant_id,
+                                actor_id=ctx.actor_id, target_type=r.target_type, target_id=r.target_id,
+                                request_id=request_id)
+
+        after_commit(announce)
+    return [entry_id for _r, entry_id, _c in stamped]
+
+
+def _announce_entry(entry_id: uuid.UUID, created_at: datetime, *, action: str, tenant_id: uuid.UUID | None,
+                    actor_id: uuid.UUID | None, target_type: str, target_id: str, request_id: str) -> None:
+    from pawpay.platform.hooks._manager import get_plugin_manager
+
+    get_plugin_manager().hook.pawpay_audit_recorded(
+        entry={
+            "id": str(entry_id),
+            "created_at": created_at.isoformat(),
+            "action": action,
+            "tenant_id": str(tenant_id) if tenant_id else None,
+            "actor_id": str(actor_id) if actor_id else None,
+            "target_type": target_type,
+            "target_id": target_id,
+            "request_id": request_id,
+        }
+    )
 
 
 def _broadcast(entry: AuditEntry, entry_id: uuid.UUID, created_at: datetime) -> None:

@@ -103,7 +103,7 @@ class LeasedRowWork:
 
         return timedelta(seconds=get_settings().job_lease_seconds)
 
-    def claim_query(self, now: datetime, limit: int) -> QueryString:
+    def claim_query(self, now: datetime, limit: int, *, due_by: datetime | None = None) -> QueryString:
         """The one statement that locks, leases and returns up to ``limit`` due rows.
 
         ``FOR UPDATE OF w SKIP LOCKED`` lets concurrent claimers pass each other's rows; a row a
@@ -112,6 +112,7 @@ class LeasedRowWork:
         leases compare with the system now, because they measure real worker time.
         """
         w, due, lease, key = self.table, self.due_column, self.lease_column, self.key_column
+        due_by = due_by or now  # rows due by then (default: now); leases always compare with now
         values: list[Any] = []
 
         def param(value: Any, cast: str = "") -> str:
@@ -123,13 +124,14 @@ class LeasedRowWork:
             # The first bound is constant for the statement, so an index on the due column can
             # serve it; the second is the exact per-tenant comparison.
             due_now = (
-                f"{param(now, '::timestamptz')} + "
+                f"{param(due_by, '::timestamptz')} + "
                 "(SELECT COALESCE(max(offset_seconds), 0) FROM tenant_clock) * interval '1 second' "
-                f"AND w.{due} <= {param(now, '::timestamptz')} + COALESCE(c.offset_seconds, 0) * interval '1 second'"
+                f"AND w.{due} <= {param(due_by, '::timestamptz')} + COALESCE(c.offset_seconds, 0) * "
+                "interval '1 second'"
             )
         else:
             join = ""
-            due_now = param(now, "::timestamptz")
+            due_now = param(due_by, "::timestamptz")
         # Placeholders are numbered in call order: build the fragments in the order they appear.
         not_leased = f"(w.{lease} IS NULL OR w.{lease} < {param(now, '::timestamptz')})"
         filters = "".join(f" AND w.{column} = {param(value)}" for column, value in self.match.items())
@@ -266,3 +268,75 @@ async def run_periodic_job(job_name: str, body: Callable[[datetime], Awaitable[o
             )
         raise
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDueItem(DueItem):
+    """One message for several claimed rows of one tenant (``rows`` of them)."""
+
+    rows: int = 1
+
+
+@dataclass(slots=True)
+class LeasedBatchWork(LeasedRowWork):
+    """Like :class:`LeasedRowWork`, but the claimed rows of one tenant go out as ONE message.
+
+    The actor receives ``(tenant_id, [key, ...])`` (at most ``max_batch`` keys, the rows of one
+    tenant, so that it works in that tenant's scope) and must finish every row it was given, as
+    :class:`LeasedRowWork` describes; a row it does not finish is claimed again when its lease
+    runs out. ``claim_limit`` (default: the scheduler's batch size) is the most rows per tick.
+
+    ``then`` is lower-priority work on the same table (other due and lease columns) that fills what
+    is left of the claim: its rows of a tenant travel in the same message as a third argument
+    (e.g. receipts after the debits). While rows of this work are in flight (leased, lease not run
+    out) anywhere, only ``then`` rows due for longer than ``then_max_delay`` are claimed: the
+    follow-ups wait for the burst to end, but never much longer. Only for tenant tables.
+    """
+
+    max_batch: int = 200
+    claim_limit: int | None = None
+    then: LeasedRowWork | None = None
+    then_max_delay: timedelta = timedelta(minutes=10)
+
+    def __post_init__(self) -> None:
+        LeasedRowWork.__post_init__(self)
+        if not self.tenant_column or self.max_batch < 1:
+            raise ValueError(f"{self.name}: batch work needs a tenant column and a positive max_batch")
+        if self.then is not None and (self.then.table != self.table or self.then.tenant_column != self.tenant_column):
+            raise ValueError(f"{self.name}: the follow-up work must be rows of the same table")
+
+    async def claim(self, now: datetime, limit: int) -> Sequence[DueItem]:
+        if not in_platform_scope():
+            raise RuntimeError(f"{self.name}: claim() runs inside the scheduler's platform scope")
+        limit = self.claim_limit or limit
+        engine = get_engine()
+        first = await engine.run_querystring(self.claim_query(now, limit))
+        later: list[Any] = []
+        if self.then is not None and len(first) < limit:
+            due_by = now - self.then_max_delay if first or await self._in_flight(now) else now
+            later = await engine.run_querystring(self.then.claim_query(now, limit - len(first), due_by=due_by))
+        by_tenant: dict[str, tuple[list[str], list[str]]] = {}
+        for rows, slot in ((first, 0), (later, 1)):
+            for row in rows:
+                by_tenant.setdefault(str(row["due_tenant"]), ([], []))[slot].append(str(row["due_key"]))
+        items: list[DueItem] = []
+        for tenant, (keys, then_keys) in by_tenant.items():
+            # Chunks of at most max_batch rows (debits and follow-ups counted together).
+            keys_left, then_left = sorted(keys), sorted(then_keys)
+            while keys_left or then_left:
+                chunk, keys_left = keys_left[:self.max_batch], keys_left[self.max_batch:]
+                room = self.max_batch - len(chunk)
+                then_chunk, then_left = then_left[:room], then_left[room:]
+                args: tuple[Any, ...] = (tenant, chunk, then_chunk) if self.then is not None else (tenant, chunk)
+                items.append(BatchDueItem(key=(chunk or then_chunk)[0], tenant_id=tenant, args=args,
+                                          rows=len(chunk) + len(then_chunk)))
+        return items
+
+    async def _in_flight(self, now: datetime) -> bool:
+        """Whether a row of this work is leased and its lease has not run out (being worked on)."""
+        # Claimed rows were due: the due column's index bounds the search (test clocks included).
+        rows = await get_engine().run_querystring(QueryString(
+            f"SELECT EXISTS (SELECT 1 FROM {self.table} WHERE {self.due_column} <= {{}}::timestamptz + "
+            "(SELECT COALESCE(max(offset_seconds), 0) FROM tenant_clock) * interval '1 second' "
+            f"AND {self.lease_column} >= {{}}::timestamptz) AS busy", now, now))
+        return bool(rows[0]["busy"])

@@ -173,10 +173,12 @@ class Scheduler:
                     claimed.append((work, items))
         # Committed: the leases are durable, so the messages may go out now.
         sent, failed = await asyncio.to_thread(self._send, claimed)
-        counts = {work.name: len(items) for work, items in claimed}
+        # A batch item (LeasedBatchWork) stands for several rows; the work's own claim limit, if any.
+        counts = {work.name: sum(getattr(item, "rows", 1) for item in items) for work, items in claimed}
         for name, count in counts.items():
             SCHEDULER_CLAIMS.labels(name).inc(count)
-        saturated = any(len(items) >= self.batch_size for _work, items in claimed)
+        saturated = any(counts[work.name] >= (getattr(work, "claim_limit", None) or self.batch_size)
+                        for work, _items in claimed)
         return TickResult(claimed=counts, sent=sent, failed_sends=failed, saturated=saturated)
 
     def _send(self, claimed: Sequence[tuple[DueWork, Sequence[DueItem]]]) -> tuple[int, int]:

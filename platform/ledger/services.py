@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pawpay.platform.audit.services import record
+from pawpay.platform.audit.services import AuditRecord, record, record_many
 from pawpay.platform.clock import utcnow
 from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.ledger.errors import AlreadyReversed, IdempotencyMismatch, InsufficientBalance
@@ -81,15 +81,19 @@ async def ensure_accounts(ctx: TenantContext, codes: Iterable[str]) -> None:
     """Create the store's accounts named by ``codes`` that do not exist yet (kinds from the chart)."""
     wanted = sorted(set(codes))
     definitions = {code: definition(code) for code in wanted}
+    if not wanted:
+        return
     now = utcnow()
     async with tenant_scope(ctx):
-        for code in wanted:
-            found = definitions[code]
-            await LedgerAccount.raw(
-                "INSERT INTO ledger_account (id, tenant_id, code, kind, may_go_negative, created_at) "
-                "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT ON CONSTRAINT ledger_account_uq_tenant_code DO NOTHING",
-                uuid.uuid4(), ctx.tenant_id, code, str(found.kind), found.may_go_negative, now,
-            )
+        # One statement for all of them (a debit batch names a receivable per contract).
+        await LedgerAccount.raw(
+            "INSERT INTO ledger_account (id, tenant_id, code, kind, may_go_negative, created_at) "
+            "SELECT gen_random_uuid(), {}, a.code, a.kind, a.may_go_negative, {} "
+            "FROM unnest({}::text[], {}::text[], {}::bool[]) AS a(code, kind, may_go_negative) "
+            "ON CONFLICT ON CONSTRAINT ledger_account_uq_tenant_code DO NOTHING",
+            ctx.tenant_id, now, wanted, [str(definitions[c].kind) for c in wanted],
+            [definitions[c].may_go_negative for c in wanted],
+        )
 
 
 async def post_entry(
@@ -106,6 +110,101 @@ async def post_entry(
     _check_time(effective_at, "effective_at")
     async with tenant_scope(ctx):
         return await _post(ctx, key, description, lines, effective_at, reverses_entry_id=None)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInput:
+    """One entry of :func:`post_entries` (the arguments of :func:`post_entry`)."""
+
+    idempotency_key: str
+    description: str
+    postings: Sequence[tuple[str, int]]
+    effective_at: datetime | None = None
+
+
+async def post_entries(ctx: TenantContext, entries: Sequence[EntryInput]) -> list[EntryView]:
+    """Record several balanced entries of one store at once (batch work: a debit batch), with the
+    guarantees of :func:`post_entry` entry by entry: a replayed key returns its entry (a different
+    one is a 409), the accounts are locked once, in code order, and no account that may not go
+    negative goes below zero at any point of the sequence. A few statements for the whole batch."""
+    if not entries:
+        return []
+    checked = []
+    for e in entries:
+        _check_time(e.effective_at, "effective_at")
+        checked.append((_check_key(e.idempotency_key), e.description, validate_postings(e.postings), e.effective_at))
+    keys = [k for k, *_ in checked]
+    if len(set(keys)) != len(keys):
+        raise ValidationFailed("an idempotency key appears twice in the batch", field="idempotency_key")
+    async with tenant_scope(ctx):
+        accounts = await _lock_accounts(ctx, sorted({code for _k, _d, lines, _e in checked for code, _a in lines}))
+        # After the locks: an entry with one of these keys committed meanwhile is seen here.
+        replays = await _replays(ctx, checked)
+        running = {code: int(a["balance_signed"]) for code, a in accounts.items()}
+        now = utcnow()
+        created_by = (ctx.actor_label or (str(ctx.actor_id) if ctx.actor_id else ""))[:255]
+        fresh: list[tuple[uuid.UUID, str, str, list[tuple[str, int]], datetime]] = []
+        for key, description, lines, effective_at in checked:
+            if key in replays:
+                continue
+            for code, amount in lines:
+                account = accounts[code]
+                after = normal_balance(account["kind"], running[code] + amount)
+                if not account["may_go_negative"] and after < 0:
+                    raise InsufficientBalance("the entry would take an account below zero", account_code=code,
+                                              balance_fen=normal_balance(account["kind"], running[code]),
+                                              change_fen=amount)
+                running[code] += amount
+            fresh.append((uuid.uuid4(), key, description[:2000], lines, effective_at or now))
+        if fresh:
+            await JournalEntry.raw(
+                "INSERT INTO journal_entry (id, tenant_id, idempotency_key, description, effective_at, recorded_at, "
+                "reverses_entry_id, created_by) SELECT e.id, {}, e.key, e.description, e.effective_at, {}, NULL, {} "
+                "FROM unnest({}::uuid[], {}::text[], {}::text[], {}::timestamptz[]) AS e(id, key, description, "
+                "effective_at)",
+                ctx.tenant_id, now, created_by, [f[0] for f in fresh], [f[1] for f in fresh],
+                [f[2] for f in fresh], [f[4] for f in fresh])
+            postings = [(entry_id, accounts[code]["id"], amount) for entry_id, _k, _d, lines, _e in fresh
+                        for code, amount in lines]
+            await LedgerPosting.raw(
+                "INSERT INTO ledger_posting (id, tenant_id, entry_id, account_id, amount_fen, currency) "
+                "SELECT gen_random_uuid(), {}, p.entry_id, p.account_id, p.amount_fen, 'CNY' "
+                "FROM unnest({}::uuid[], {}::uuid[], {}::bigint[]) WITH ORDINALITY AS p(entry_id, account_id, "
+                "amount_fen, n) ORDER BY p.n",
+                ctx.tenant_id, [p[0] for p in postings], [p[1] for p in postings], [p[2] for p in postings])
+            await record_many(ctx, [
+                AuditRecord("ledger.entry_posted", target_type="journal_entry", target_id=str(entry_id),
+                            after={"idempotency_key": key, "description": description,
+                                   "effective_at": effective_at.isoformat(), "reverses_entry_id": None,
+                                   "postings": [{"account_code": c, "amount_fen": a} for c, a in lines]})
+                for entry_id, key, description, lines, effective_at in fresh])
+    made = {key: EntryView(id=entry_id, idempotency_key=key, description=description, effective_at=effective_at,
+                           recorded_at=now, reverses_entry_id=None, created_by=created_by,
+                           postings=[PostingView(c, a) for c, a in lines])
+            for entry_id, key, description, lines, effective_at in fresh}
+    return [replays.get(key) or made[key] for key in keys]
+
+
+async def _replays(
+    ctx: TenantContext, checked: Sequence[tuple[str, str, list[tuple[str, int]], datetime | None]]
+) -> dict[str, EntryView]:
+    """The entries already recorded under these keys (a replay), checked to be the same entries."""
+    rows = await JournalEntry.select().where(
+        (JournalEntry.tenant_id == ctx.tenant_id) & JournalEntry.idempotency_key.is_in([k for k, *_ in checked]))
+    if not rows:
+        return {}
+    postings = await _postings(ctx, [r["id"] for r in rows])
+    wanted = {k: lines for k, _d, lines, _e in checked}
+    out = {}
+    for row in rows:
+        entry = _view(row, postings.get(row["id"], []))
+        if sorted((p.account_code, p.amount_fen) for p in entry.postings) != wanted[entry.idempotency_key] or (
+            entry.reverses_entry_id is not None
+        ):
+            raise IdempotencyMismatch("this idempotency key was used for a different entry",
+                                      idempotency_key=entry.idempotency_key, entry_id=str(entry.id))
+        out[entry.idempotency_key] = entry
+    return out
 
 
 async def reverse_entry(ctx: TenantContext, entry_id: uuid.UUID, *, idempotency_key: str, reason: str) -> EntryView:

@@ -40,7 +40,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pawpay.platform.advances.rules import repayment_split
-from pawpay.platform.audit.services import record
+from pawpay.platform.audit.services import AuditRecord, record, record_many
 from pawpay.platform.clock import utcnow
 from pawpay.platform.deposits import rules as deposit_rules
 from pawpay.platform.deposits import services as deposits
@@ -263,6 +263,91 @@ async def record_collection(
                      after={"attempt_id": attempt_id, "contract_ref": contract_ref, "amount_fen": amount_fen,
                             "fee_fen": fee_fen, "releasable_on": releasable_on.isoformat() if releasable_on else None})
     return _item_view(row)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionInput:
+    """One held debit for :func:`record_collections` (the arguments of :func:`record_collection`)."""
+
+    attempt_id: str
+    contract_ref: str
+    amount_fen: int
+    fee_fen: int
+    collected_at: datetime
+    settlement_days: int
+    provider_name: str
+
+
+async def record_collections(ctx: TenantContext, items: list[CollectionInput]) -> None:
+    """:func:`record_collection` for several held debits of one store at once (a debit batch): the
+    same postings, settlement items and audit entries, in a few statements; each is idempotent on
+    its ``attempt_id`` (recorded with the same values: skipped; other values: 409). Joins the
+    caller's transaction; the ledger's accounts are locked once, in code order."""
+    if not items:
+        return
+    for i in items:
+        check_collection(attempt_id=i.attempt_id, contract_ref=i.contract_ref, amount_fen=i.amount_fen,
+                         fee_fen=i.fee_fen, collected_at=i.collected_at, settlement_days=i.settlement_days,
+                         provider_name=i.provider_name)
+    async with tenant_scope(ctx):
+        existing = {r["attempt_id"]: r for r in await SettlementItem.select().where(
+            (SettlementItem.tenant_id == ctx.tenant_id)
+            & SettlementItem.attempt_id.is_in([i.attempt_id for i in items]))}
+        todo = []
+        for i in items:
+            row = existing.get(i.attempt_id)
+            if row is None:
+                todo.append(i)
+            elif (row["contract_ref"], int(row["amount_fen"]), int(row["fee_fen"]), row["collected_at"],
+                  int(row["settlement_days"])) != (i.contract_ref, i.amount_fen, i.fee_fen, i.collected_at,
+                                                   i.settlement_days):
+                raise CollectionMismatch("this attempt was recorded with other values", attempt_id=i.attempt_id)
+        if not todo:
+            return
+        zone = await _time_zone(ctx)
+        releasable: dict[tuple[date, int], date | None] = {}
+        for i in todo:
+            key = (local_date(i.collected_at, zone), i.settlement_days)
+            if key not in releasable:
+                releasable[key] = await _releasable_on(*key)
+        receivables = [f"customer_receivable:{i.contract_ref}" for i in todo]
+        await ledger.ensure_accounts(ctx, [HELD, RELEASED, DEPOSIT, FEE, REFUNDS, *receivables])
+        await ledger.post_entries(ctx, [
+            ledger.EntryInput(
+                idempotency_key=f"collection:{i.attempt_id}",
+                description=f"debit collected, held at the provider ({i.contract_ref})",
+                postings=[(c, a) for c, a in ((HELD, i.amount_fen - i.fee_fen), (FEE, i.fee_fen),
+                                              (receivable, -i.amount_fen)) if a != 0],
+                effective_at=i.collected_at)
+            for i, receivable in zip(todo, receivables, strict=True)])
+        now = utcnow()
+        audits = []
+        values: dict[str, list[Any]] = {k: [] for k in ("id", "attempt", "ref", "provider", "amount", "fee", "at", "on",
+                                                         "days", "releasable", "status")}
+        for i in todo:
+            collected_on = local_date(i.collected_at, zone)
+            releasable_on = releasable[(collected_on, i.settlement_days)]
+            item_id = uuid.uuid4()
+            for k, v in (("id", item_id), ("attempt", i.attempt_id), ("ref", i.contract_ref),
+                         ("provider", i.provider_name), ("amount", i.amount_fen), ("fee", i.fee_fen),
+                         ("at", i.collected_at), ("on", collected_on), ("days", i.settlement_days),
+                         ("releasable", releasable_on), ("status", "held" if releasable_on else "calendar_pending")):
+                values[k].append(v)
+            audits.append(AuditRecord(
+                "settlement.collection_recorded", target_type="settlement_item", target_id=str(item_id),
+                after={"attempt_id": i.attempt_id, "contract_ref": i.contract_ref, "amount_fen": i.amount_fen,
+                       "fee_fen": i.fee_fen,
+                       "releasable_on": releasable_on.isoformat() if releasable_on else None}))
+        await SettlementItem.raw(
+            "INSERT INTO settlement_item (id, tenant_id, attempt_id, contract_ref, provider_name, amount_fen, fee_fen, "
+            "refunded_fen, collected_at, collected_on, settlement_days, releasable_on, status, batch_id, created_at, "
+            "updated_at) SELECT u.id, {}, u.attempt, u.ref, u.provider, u.amount, u.fee, 0, u.at, u.on_, u.days, "
+            "u.releasable, u.status, NULL, {}, {} FROM unnest({}::uuid[], {}::text[], {}::text[], {}::text[], "
+            "{}::bigint[], {}::bigint[], {}::timestamptz[], {}::date[], {}::int[], {}::date[], {}::text[]) "
+            "AS u(id, attempt, ref, provider, amount, fee, at, on_, days, releasable, status)",
+            ctx.tenant_id, now, now, *values.values())
+        await _ensure_schedule(ctx)
+        await record_many(ctx, audits)
 
 
 async def _store_now(ctx: TenantContext) -> datetime:

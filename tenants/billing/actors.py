@@ -11,7 +11,14 @@ import dramatiq
 from pawpay.platform.jobs.services import run_periodic_job
 from pawpay.platform.tenancy.context import TenantContext
 from pawpay.tenants.billing import services
-from pawpay.tenants.billing.due import BILLING_QUEUE, PLAN_DEBITS, RUN_DEBIT_ATTEMPT, SEND_DEBIT_REMINDER
+from pawpay.tenants.billing.due import (
+    BILLING_QUEUE,
+    PLAN_DEBITS,
+    RUN_DEBIT_ATTEMPT,
+    RUN_DEBIT_BATCH,
+    SEND_DEBIT_RECEIPTS,
+    SEND_DEBIT_REMINDER,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +57,21 @@ async def _plan_every_store(now: datetime) -> None:
                 log.exception("planning debits failed", extra={"tenant_id": str(tenant_id)})
 
     after_commit(plan_all)
+
+
+@dramatiq.actor(actor_name=RUN_DEBIT_BATCH, queue_name=BILLING_QUEUE, max_retries=0, time_limit=90_000)
+async def run_debit_batch(tenant_id: str, attempt_ids: list[str], receipt_ids: list[str] | None = None) -> None:
+    """A store's claimed debit attempts (and due receipts) in one message (see ``billing.batch``)."""
+    from pawpay.tenants.billing import batch
+
+    ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="job:run_debit_batch")
+    await batch.run_batch(ctx, attempt_ids, receipt_ids or [])
+
+
+@dramatiq.actor(actor_name=SEND_DEBIT_RECEIPTS, queue_name=BILLING_QUEUE, max_retries=0, time_limit=90_000)
+async def send_debit_receipts(tenant_id: str, attempt_ids: list[str]) -> None:
+    """Due receipts of a store only (the ``DEBIT_RECEIPTS`` work on its own)."""
+    from pawpay.tenants.billing import batch
+
+    ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="job:send_debit_receipts")
+    await batch.send_receipts(ctx, attempt_ids)

@@ -5,20 +5,39 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pawpay.platform.jobs.due import LeasedRowWork, PeriodicJob
+from pawpay.platform.jobs.due import LeasedBatchWork, LeasedRowWork, PeriodicJob
 
 BILLING_QUEUE = "billing"
 RUN_DEBIT_ATTEMPT = "run_debit_attempt"
+RUN_DEBIT_BATCH = "run_debit_batch"
+SEND_DEBIT_RECEIPTS = "send_debit_receipts"
 SEND_DEBIT_REMINDER = "send_debit_reminder"
 PLAN_DEBITS = "plan_debits"
 
-DEBIT_ATTEMPTS = LeasedRowWork(
+# A tick's due attempts of one store go out as ONE message (``run_debit_batch``, billing.batch);
+# what a tick leaves over once no debit is in flight is filled with due receipts (the outbox),
+# which travel in the same message. DEBIT_RECEIPTS alone (``send_debit_receipts``) is for a tick
+# of receipts only (tests); it is not registered: DEBIT_ATTEMPTS claims the receipts.
+DEBIT_RECEIPTS = LeasedBatchWork(
+    name="billing.receipt",
+    actor_name=SEND_DEBIT_RECEIPTS,
+    table="debit_attempt",
+    due_column="receipt_due_at",
+    lease_column="receipt_lease_until",
+    lease=timedelta(minutes=2),
+    max_batch=100,
+)
+
+DEBIT_ATTEMPTS = LeasedBatchWork(
     name="billing.debit",
-    actor_name=RUN_DEBIT_ATTEMPT,
+    actor_name=RUN_DEBIT_BATCH,
     table="debit_attempt",
     due_column="next_attempt_at",
     # Longer than the provider's money timeout (15 s) plus the two transactions around it.
     lease=timedelta(minutes=2),
+    # At most one rate-limit second of the sandbox's and most rails' 150 requests/s per store.
+    max_batch=100,
+    then=DEBIT_RECEIPTS,
 )
 
 DEBIT_REMINDERS = LeasedRowWork(

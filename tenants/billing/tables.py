@@ -34,6 +34,9 @@ class DebitAttempt(Table):
     submitted_at = Timestamptz(null=True, default=None)
     resolved_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
+    # The receipt's outbox: set when the debit succeeds, cleared once the receipt went out (due work).
+    receipt_due_at = Timestamptz(null=True, default=None)
+    receipt_lease_until = Timestamptz(null=True, default=None)
 
     debit_attempt_uq_installment_no = Unique([tenant_id, installment_id, attempt_no])
 

@@ -686,6 +686,94 @@ async def set_installment_status(
         return await _installment(ctx, installment_id)
 
 
+# --- batch reads and the paid batch (billing's debit batches) ------------------------------------------
+
+
+async def get_installments(
+    ctx: TenantContext, installment_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, InstallmentView]:
+    """Several installments of the store by id (another store's are simply absent)."""
+    if not installment_ids:
+        return {}
+    async with tenant_scope(ctx):
+        rows = await Installment.select(*_INSTALLMENT_COLUMNS).where(
+            (Installment.tenant_id == ctx.tenant_id) & Installment.id.is_in(list(set(installment_ids))))
+    return {r["id"]: InstallmentView(**r) for r in rows}
+
+
+async def get_contracts(ctx: TenantContext, contract_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ContractView]:
+    """Several contracts of the store by id (another store's are simply absent)."""
+    if not contract_ids:
+        return {}
+    async with tenant_scope(ctx):
+        rows = await Contract.select(*_COLUMNS).where(
+            (Contract.tenant_id == ctx.tenant_id) & Contract.id.is_in(list(set(contract_ids))))
+    return {r["id"]: _view(r) for r in rows}
+
+
+async def payment_agreements(ctx: TenantContext, contract_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The payment agreement reference recorded at signing, per contract (absent: none recorded)."""
+    if not contract_ids:
+        return {}
+    async with tenant_scope(ctx):
+        rows = await ContractEvidence.select(ContractEvidence.contract_id,
+                                             ContractEvidence.payment_agreement_reference).where(
+            (ContractEvidence.tenant_id == ctx.tenant_id) & ContractEvidence.contract_id.is_in(list(set(contract_ids))))
+    return {r["contract_id"]: r["payment_agreement_reference"] for r in rows if r["payment_agreement_reference"]}
+
+
+async def mark_installments_paid(
+    ctx: TenantContext, paid: Sequence[tuple[uuid.UUID, datetime, str]]
+) -> set[uuid.UUID]:
+    """:func:`set_installment_status` ``paid`` for several installments ``(id, paid_at, reason)`` at once
+    (the audit entries, contracts completed by their last payment), in a few statements. Only open
+    installments (due, failed, paused) are paid; returns the ids that were. Joins the caller's transaction.
+    """
+    from pawpay.platform.audit.services import AuditRecord, record_many
+
+    if not paid:
+        return set()
+    for _id, paid_at, _reason in paid:
+        if paid_at is None or paid_at.tzinfo is None:
+            raise ValidationFailed("a paid installment needs an aware paid_at", field="paid_at")
+    open_ = [s.value for s in rules.OPEN_INSTALLMENTS]
+    async with tenant_scope(ctx):
+        ids = [i for i, _p, _r in paid]
+        # Installments, then their contracts, each in id order (as set_installment_status locks them).
+        before = {r["id"]: r for r in await Installment.raw(
+            "SELECT id, contract_id, sequence, status FROM installment WHERE tenant_id = {} AND id = ANY({}) "
+            "ORDER BY id FOR UPDATE", ctx.tenant_id, ids)}
+        contract_rows = await Contract.raw(
+            "SELECT id, state FROM contract WHERE tenant_id = {} AND id = ANY({}) ORDER BY id FOR UPDATE",
+            ctx.tenant_id, sorted({r["contract_id"] for r in before.values()}))
+        todo = [(i, at, why) for i, at, why in paid if i in before and before[i]["status"] in open_]
+        if not todo:
+            return set()
+        now = utcnow()
+        await Installment.raw(
+            "UPDATE installment AS i SET status = 'paid', paid_at = u.paid_at, updated_at = {} "
+            "FROM unnest({}::uuid[], {}::timestamptz[]) AS u(id, paid_at) WHERE i.tenant_id = {} AND i.id = u.id",
+            now, [t[0] for t in todo], [t[1] for t in todo], ctx.tenant_id)
+        audits = [AuditRecord("contract.installment_paid", target_type="contract",
+                              target_id=str(before[i]["contract_id"]),
+                              before={"sequence": before[i]["sequence"], "status": before[i]["status"]},
+                              after={"sequence": before[i]["sequence"], "status": "paid", "reason": why[:500],
+                                     "paid_at": at.isoformat()}) for i, at, why in todo]
+        active = [r["id"] for r in contract_rows if r["state"] == State.ACTIVE.value
+                  and r["id"] in {before[i]["contract_id"] for i, _a, _w in todo}]
+        if active:
+            done = await Contract.raw(
+                "UPDATE contract AS c SET state = {}, ended_at = {}, updated_at = {} WHERE c.tenant_id = {} "
+                "AND c.id = ANY({}) AND NOT EXISTS (SELECT 1 FROM installment i WHERE i.tenant_id = c.tenant_id "
+                "AND i.contract_id = c.id AND i.status = ANY({})) RETURNING c.id",
+                State.COMPLETED.value, now, now, ctx.tenant_id, active, open_)
+            audits += [AuditRecord("contract.completed", target_type="contract", target_id=str(r["id"]),
+                                   before={"state": State.ACTIVE.value}, after={"state": State.COMPLETED.value})
+                       for r in done]
+        await record_many(ctx, audits)
+    return {t[0] for t in todo}
+
+
 async def terminate(ctx: TenantContext, contract_id: uuid.UUID, *, reason: str) -> tuple[ContractView, int]:
     """End an active contract early: its open installments are cancelled, the unearned part of the
     contracted amount is taken off the books, and the penalty (rules.penalty_fen of the remaining

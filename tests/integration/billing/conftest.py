@@ -17,7 +17,7 @@ from pawpay.platform.hooks import hookimpl
 from pawpay.platform.hooks._manager import get_plugin_manager
 from pawpay.platform.providers.services import provider_for
 from pawpay.platform.tenancy.context import TenantContext
-from pawpay.tenants.billing.due import DEBIT_ATTEMPTS, DEBIT_REMINDERS
+from pawpay.tenants.billing.due import DEBIT_ATTEMPTS, DEBIT_RECEIPTS, DEBIT_REMINDERS
 from pawpay.tenants.contracts import services as contracts
 from tests.integration.contracts.conftest import Setup, add_customer, evidence, plan_for, setup
 
@@ -104,9 +104,12 @@ async def new_store() -> Store:
 
 
 async def run_debits(jobs: Any, now: datetime, *, reminders: bool = False) -> dict[str, int]:
-    """One scheduler tick at ``now`` (debits, and reminders if asked), then wait for the worker."""
+    """One scheduler tick at ``now`` (debits, and reminders if asked), then wait for the worker; then
+    a tick of the receipts' outbox (in production, the debit work claims them once no debit is in flight)."""
     works = [DEBIT_ATTEMPTS, DEBIT_REMINDERS] if reminders else [DEBIT_ATTEMPTS]
     result = await jobs.scheduler(works).tick(now.astimezone(UTC))
+    await jobs.join("billing")
+    await jobs.scheduler([DEBIT_RECEIPTS]).tick(now.astimezone(UTC))
     await jobs.join("billing")
     return dict(result.claimed)
 

@@ -346,8 +346,7 @@ async def _resolve_contents(ctx: TenantContext, row: dict[str, Any], now: dateti
     contents = await stages.period_contents(ctx, contract_id=contract.id, sequence=int(row["sequence"] or 1),
                                             ship_on=ship_on)
     values.update(stage=contents.stage, plan_id=contents.plan_id, plan_version=contents.plan_version,
-                  lines=json.dumps([{"sku": x.code or x.name, "name": x.name, "quantity": x.quantity}
-                                    for x in contents.lines], ensure_ascii=False))
+                  lines=json.dumps(await _goods(ctx, contents.lines), ensure_ascii=False))
     if contents.override_reason:
         values["reason"] = contents.override_reason
     if contents.switched_from_stage:
@@ -361,6 +360,20 @@ async def _resolve_contents(ctx: TenantContext, row: dict[str, Any], now: dateti
 
         after_commit(_note)
     return values
+
+
+async def _goods(ctx: TenantContext, lines: Sequence[Any]) -> list[dict[str, Any]]:
+    """The period's goods as warehouse lines: catalog SKUs only (a service such as a deworming at the
+    store is not shipped), by the SKU's warehouse code when the store set one."""
+    from pawpay.tenants.catalog import services as catalog
+
+    goods = []
+    for line in lines:
+        if line.item_type != "sku":
+            continue
+        sku = await catalog.get_sku(ctx, line.item_id)
+        goods.append({"sku": sku.warehouse_sku_code or sku.code, "name": line.name, "quantity": line.quantity})
+    return goods
 
 
 async def _receiver(ctx: TenantContext, customer_id: uuid.UUID) -> Receiver:

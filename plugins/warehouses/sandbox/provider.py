@@ -170,6 +170,11 @@ class SandboxWarehouse:
         self._busy_once: set[tuple[str, str]] = set()
         self._restocked: set[tuple[str, str]] = set()
 
+    def orders(self, tenant_id: str) -> list[str]:
+        """Test helper: the order ids this store's warehouse took (accepted, parcels exist), oldest first."""
+        return [order.order.order_id for (tenant, _), order in self._orders.items()
+                if tenant == str(tenant_id) and order.created_at is not None]
+
     def restock(self, tenant_id: str, sku: str) -> None:
         """Test helper: the ``OOS`` SKU ``sku`` is in stock for this store from now on."""
         self._restocked.add((str(tenant_id), sku.upper()))

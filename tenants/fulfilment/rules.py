@@ -63,18 +63,31 @@ def mask_phone(phone: str) -> str:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
-_ADDRESS = re.compile(r"^(?P<province>.+?(?:省|自治区|特别行政区|北京市|天津市|上海市|重庆市))?"
-                      r"(?P<city>.+?(?:自治州|地区|盟|市))?(?P<district>.+?(?:区|县|旗|市))?(?P<rest>.*)$")
+_MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
+_PROVINCE = re.compile(r"^(.{2,8}?(?:省|自治区|特别行政区))")
+_CITY = re.compile(r"^(.{2,10}?(?:自治州|地区|盟|市))")
+_DISTRICT = re.compile(r"^(.{1,10}?(?:区|县|旗|市))")
 
 
 def split_address(address: str) -> tuple[str, str, str, str]:
-    """(province, city, district, rest) from a one-line Chinese address; parts not found are ""."""
-    match = _ADDRESS.match(address.strip())
-    if not match:  # pragma: no cover - the pattern matches any string
-        return "", "", "", address
-    province, city, district, rest = (match.group(g) or "" for g in ("province", "city", "district", "rest"))
-    if province in {"北京市", "天津市", "上海市", "重庆市"} and not city:
-        city = province
+    """(province, city, district, rest) from a one-line Chinese address; parts not found are "".
+    A district is only looked for after a province or city (a street name may end in 区)."""
+    rest = address.strip()
+    province = city = district = ""
+    municipality = next((m for m in _MUNICIPALITIES if rest.startswith(m)), "")
+    if municipality:
+        province = city = municipality
+        rest = rest[len(municipality):]
+    else:
+        if found := _PROVINCE.match(rest):
+            province = found.group(1)
+            rest = rest[len(province):]
+        if found := _CITY.match(rest):
+            city = found.group(1)
+            rest = rest[len(city):]
+    if (province or city) and (found := _DISTRICT.match(rest)):
+        district = found.group(1)
+        rest = rest[len(district):]
     return province, city, district, rest
 
 

@@ -527,6 +527,7 @@ async def aftersales_world(store: Any) -> AftersalesWorld:
     from pawpay.tenants.aftersales import services as aftersales
 
     ctx = store_ctx(store)
+    await contracts_world(store)  # the store set up to sign (merchant, payments provider)
     await daytime_world(store)
     contract = await _signed_contract(store, monthly_amount_fen=29_803)
     image = io.BytesIO()
@@ -567,6 +568,71 @@ async def fulfilment_world(store: Any) -> FulfilmentWorld:
     assert await fulfilment.submit_shipment(ctx, released.id) == "accepted"
     reship = await fulfilment.reship(ctx, released.id, reason="外箱破损", ticket_id=uuid.uuid4(), postage_fen=1_000)
     return FulfilmentWorld(contract, await fulfilment.get_shipment(ctx, released.id), reship)
+
+
+@dataclass
+class StagesWorld:
+    override: Any
+    switch: Any
+
+
+@_cached("stages")
+async def stages_world(store: Any) -> StagesWorld:
+    """A contract of its own on a kitten plan whose next stage is a junior plan, for a pet already
+    junior: its first period is a stage switch, noted (plan_stage_switch, the customer told); and a
+    store override for the customers world's pet (pet_plan_override)."""
+    from pawpay.tenants.contracts import services as contracts
+    from pawpay.tenants.customers import services as customers
+    from pawpay.tenants.plans import services as plans
+    from pawpay.tenants.plans import stages
+
+    ctx = store_ctx(store)
+    sku = (await catalog_world(store)).sku
+    await plans_world(store)  # the store's stage boundaries (junior from 4 months)
+
+    def plan_input(stage: str, next_stage: Any = None) -> Any:
+        return plans.PlanInput(name=f"阶段套餐 {stage}", species="cat", stage=stage, periods=12,
+                               monthly_amount_fen=29_806, contents=[plans.ContentInput("sku", sku.id)],
+                               debit_days=(5, 10, 15), next_stage_plan_id=next_stage)
+
+    junior = await plans.create_plan(ctx, plan_input("junior"), confirm_amount_warning=True)
+    kitten = await plans.create_plan(ctx, plan_input("kitten", junior.id), confirm_amount_warning=True)
+    customer = await customers.upsert_customer(ctx, name="王五", phone=a_phone(), id_number=resident_id(),
+                                               region="上海市", address="静安区3号", wechat_openid="")
+    pet = await customers.add_pet(ctx, customer.id, name="年糕", species="cat", birthday=date(2026, 4, 1))
+    draft = await contracts.create_draft(ctx, customer_id=customer.id, pet_id=pet.id, plan_id=kitten.id,
+                                         plan_version=kitten.version, debit_day=10, channel="store",
+                                         started_by="front desk")
+    await contracts.mark_pending_signature(ctx, draft.id)
+    contract = await contracts.activate(ctx, draft.id, evidence=contracts.EvidenceInput(
+        ip="203.0.113.9", user_agent="Mozilla/5.0 (iPad)", identity_reference="idv_987", esign_reference="esign_987",
+        payment_agreement_reference=f"agr-{draft.id.hex[:12]}",
+        consents={"contract_terms": True, "debit_authorisation": True}))
+    first = (await contracts.installments(ctx, contract.id))[0]
+    contents = await stages.period_contents(ctx, contract_id=contract.id, sequence=1, ship_on=first.due_on)
+    assert contents.switched_from_stage == "kitten"
+    assert await stages.note_stage_switch(ctx, contract_id=contract.id, sequence=1, contents=contents)
+    override = await stages.set_override(ctx, (await customers_world(store)).pet.id,
+                                         plan_id=(await plans_world(store)).plan.id, reason="肠胃敏感")
+    return StagesWorld(override, (await stages.list_switches(ctx, contract_id=contract.id))[0])
+
+
+@dataclass
+class VisitsWorld:
+    visits: list[Any]
+
+
+@_cached("visits")
+async def visits_world(store: Any) -> VisitsWorld:
+    """The contracts world's follow-up visits (planned when it was signed), the day-7 one completed."""
+    from pawpay.tenants.visits import services as visits
+
+    ctx = store_ctx(store)
+    planned = await visits.schedule_visits(ctx, (await contracts_world(store)).contract.id)
+    assert [v.day for v in planned] == [7, 30]
+    done = await visits.complete_visit(ctx, planned[0].id, settled="yes", satisfaction=5,
+                                       feeding_questions="换粮要过渡几天？")
+    return VisitsWorld([done, planned[1]])
 
 
 # Every tenant table a world fills, and the world that fills it.
@@ -621,4 +687,7 @@ TABLE_WORLDS: dict[str, Callable[[Any], Awaitable[Any]]] = {
     "aftersales_clinic_coupon": aftersales_world,
     "fulfilment_shipment": fulfilment_world,
     "fulfilment_tracking_event": fulfilment_world,
+    "pet_plan_override": stages_world,
+    "plan_stage_switch": stages_world,
+    "visit": visits_world,
 }

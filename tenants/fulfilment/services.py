@@ -161,6 +161,13 @@ async def _row(shipment_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
     return row
 
 
+async def _by_order(order_id: str) -> dict[str, Any]:
+    row = await FulfilmentShipment.select().where(FulfilmentShipment.order_id == order_id).first()
+    if row is None:
+        raise NotFound("shipment not found")
+    return row
+
+
 async def _update(shipment_id: uuid.UUID, values: dict[str, Any]) -> None:
     sets = ", ".join(f"{name} = {{}}" for name in values)
     await FulfilmentShipment.raw(f"UPDATE fulfilment_shipment SET {sets}, updated_at = {{}} WHERE id = {{}}",
@@ -186,8 +193,7 @@ async def release_period(ctx: TenantContext, paid: InstallmentPaid) -> ShipmentV
             uuid.uuid4(), ctx.tenant_id, uuid.UUID(paid.contract_id), paid.contract_no, installment_id,
             paid.sequence, paid.attempt_id, period_order_id(installment_id), paid_at, paid_at + rules.SHIP_BY,
             paid_at, paid_at, utcnow())
-        row = rows[0] if rows else await FulfilmentShipment.select().where(
-            FulfilmentShipment.order_id == period_order_id(installment_id)).first()
+        row = rows[0] if rows else await _by_order(period_order_id(installment_id))
     return _view(row, paid_at)
 
 
@@ -251,8 +257,7 @@ async def reship(ctx: TenantContext, shipment_id: uuid.UUID, *, reason: str, tic
             json.dumps([{"sku": x.sku, "name": x.name, "quantity": x.quantity} for x in chosen], ensure_ascii=False),
             order_id, now + rules.SHIP_BY, now, postage_fen, now, utcnow())
         if not rows:  # the same ticket's reship committed concurrently
-            row = await FulfilmentShipment.select().where(FulfilmentShipment.order_id == order_id).first()
-            return _view(row, now)
+            return _view(await _by_order(order_id), now)
         await record(ctx, "fulfilment.reship", target_type="shipment", target_id=str(new_id),
                      after={"reship_of": str(shipment_id), "ticket_id": str(ticket_id) if ticket_id else None,
                             "reason": reason, "postage_fen": postage_fen, "order_id": order_id,
@@ -281,14 +286,16 @@ async def list_shipments(ctx: TenantContext, *, status: str | None = None, late:
         raise ValidationFailed("limit must be 1-200 and offset at least 0",
                                code=code(FulfilmentErrorCode.FULFILMENT_BAD_FILTER), field="limit")
     now = await tenant_now(ctx)
-    where, args = ["tenant_id = {}"], [ctx.tenant_id]
+    where: list[str] = ["tenant_id = {}"]
+    args: list[Any] = [ctx.tenant_id]
     for column, value in (("status", status), ("stage", stage), ("customer_id", customer_id),
                           ("contract_id", contract_id)):
         if value is not None:
             where.append(f"{column} = {{}}")
             args.append(value)
     if late is not None:
-        late_sql = "((shipped_at IS NULL AND ship_by < {}) OR shipped_at > ship_by)"
+        # Both branches definite (no NULL): NOT of it is the on-time list.
+        late_sql = "((shipped_at IS NULL AND ship_by < {}) OR (shipped_at IS NOT NULL AND shipped_at > ship_by))"
         where.append(late_sql if late else f"NOT {late_sql}")
         args.append(now)
     clause = " AND ".join(where)

@@ -39,8 +39,9 @@ def default_client(config: WeChatPayConfig) -> httpx.AsyncClient:
                                                                       connect=CONNECT_TIMEOUT_SECONDS))
 
 
-def _result(status: ProviderStatus, code: str | None = None, message: str | None = None, **raw: Any) -> ProviderResult:
-    return ProviderResult(status, error_code=code, error_message=message, raw=raw)
+def _result(status: ProviderStatus, code: str | None = None, message: str | None = None,
+            raw: dict[str, Any] | None = None) -> ProviderResult:
+    return ProviderResult(status, error_code=code, error_message=message, raw=raw or {})
 
 
 class ShippingUploader:
@@ -76,7 +77,7 @@ class ShippingUploader:
             order_key: dict[str, Any] = {"order_number_type": 2, "transaction_id": info.charge_reference}
         else:
             order_key = {"order_number_type": 1, "mchid": config.sub_mch_id, "out_trade_no": out_trade_no}
-        shipped = {"tracking_no": info.waybill_no, "express_company": info.carrier_code,
+        shipped: dict[str, Any] = {"tracking_no": info.waybill_no, "express_company": info.carrier_code,
                    "item_desc": info.item_desc[:120]}
         if info.receiver_phone_masked:
             shipped["contact"] = {"receiver_contact": info.receiver_phone_masked}
@@ -88,31 +89,31 @@ class ShippingUploader:
             try:
                 token = await self._token(http, appid, config.mini_program_app_secret.get_secret_value())
             except _TokenRefused as exc:
-                return _result(ProviderStatus.NOT_SUBMITTED, "ACCESS_TOKEN_REFUSED", f"errcode {exc.errcode}", **raw)
+                return _result(ProviderStatus.NOT_SUBMITTED, "ACCESS_TOKEN_REFUSED", f"errcode {exc.errcode}", raw)
             except (httpx.HTTPError, ValueError) as exc:
-                return _result(ProviderStatus.NOT_SUBMITTED, "CONNECTION_FAILED", type(exc).__name__, **raw)
+                return _result(ProviderStatus.NOT_SUBMITTED, "CONNECTION_FAILED", type(exc).__name__, raw)
             body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
             try:
                 response = await http.post(UPLOAD_PATH, params={"access_token": token}, content=body,
                                            headers={"Content-Type": "application/json"})
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                return _result(ProviderStatus.NOT_SUBMITTED, "CONNECTION_FAILED", type(exc).__name__, **raw)
+                return _result(ProviderStatus.NOT_SUBMITTED, "CONNECTION_FAILED", type(exc).__name__, raw)
             except httpx.HTTPError as exc:
-                return _result(ProviderStatus.UNKNOWN, "TIMEOUT", type(exc).__name__, **raw)
+                return _result(ProviderStatus.UNKNOWN, "TIMEOUT", type(exc).__name__, raw)
         try:
             answer = response.json()
             errcode = int(answer.get("errcode", 0))
         except (ValueError, AttributeError, TypeError):
-            return _result(ProviderStatus.UNKNOWN, f"HTTP_{response.status_code}", "unreadable answer", **raw)
+            return _result(ProviderStatus.UNKNOWN, f"HTTP_{response.status_code}", "unreadable answer", raw)
         message = str(answer.get("errmsg", ""))[:200]
         if errcode == 0 or errcode in _ALREADY_REPORTED:
-            return _result(ProviderStatus.SUCCEEDED, **raw, errcode=errcode)
+            return _result(ProviderStatus.SUCCEEDED, raw={**raw, "errcode": errcode})
         if errcode in _TOKEN_INVALID:
             self._tokens.pop(appid, None)
-            return _result(ProviderStatus.NOT_SUBMITTED, "ACCESS_TOKEN_INVALID", message, **raw)
+            return _result(ProviderStatus.NOT_SUBMITTED, "ACCESS_TOKEN_INVALID", message, raw)
         if errcode in _BUSY:
-            return _result(ProviderStatus.NOT_SUBMITTED, "SYSTEM_BUSY", message, **raw)
-        return _result(ProviderStatus.FAILED, f"WX_{errcode}", message, **raw)
+            return _result(ProviderStatus.NOT_SUBMITTED, "SYSTEM_BUSY", message, raw)
+        return _result(ProviderStatus.FAILED, f"WX_{errcode}", message, raw)
 
 
 class _TokenRefused(Exception):

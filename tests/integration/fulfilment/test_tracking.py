@@ -157,6 +157,8 @@ async def test_a_shipment_not_shipped_within_24_hours_is_late(jobs_stub: Any) ->
     await advance(w.ctx, hours=23)
     assert not (await fulfilment.get_shipment(w.ctx, slow.id)).late
     assert (await fulfilment.list_shipments(w.ctx, late=True, contract_id=w.contract.id))[1] == 0
+    on_time, _ = await fulfilment.list_shipments(w.ctx, late=False, contract_id=w.contract.id)
+    assert [s.id for s in on_time] == [slow.id]
     await advance(w.ctx, hours=2)
     assert (await fulfilment.get_shipment(w.ctx, slow.id)).late
     late, total = await fulfilment.list_shipments(w.ctx, late=True, contract_id=w.contract.id)

@@ -242,6 +242,15 @@ async def test_four_months_of_collections_on_the_store_clock(  # noqa: PLR0912 -
 
     item = await settlement.get_item(ctx, pen.attempt_id)
     assert (item.amount_fen, item.contract_ref) == (29_800, f"{terminated.contract_no}:penalty")
+    by_attempt = {c["attempt_id"]: c for c in charges}
+    december = await settlement.get_item(ctx, (await attempts(on_time, 1))[0].id)
+    assert (december.status, by_attempt[december.attempt_id]["released"]) == ("released", True), "the batch ran"
+    # Collected the same month as the terminated contract's second debit: settled the same way (a 2027
+    # day waits while the test database's business calendar does not cover that year).
+    january = await settlement.get_item(ctx, (await attempts(terminated, 2))[0].id)
+    assert item.status == january.status
+    assert by_attempt[pen.attempt_id]["released"] == by_attempt[january.attempt_id]["released"] == (
+        item.status == "released")
 
     # --- every message in the sandbox inbox, none in the quiet hours ----------------------------------------------
     notifier, npctx = await provider_for(ctx, "notifications")

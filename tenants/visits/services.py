@@ -203,6 +203,7 @@ async def could_not_reach(ctx: TenantContext, visit_id: uuid.UUID, *, reschedule
                           note: str = "") -> VisitView:
     """The customer did not answer: the visit stays open, due on ``reschedule_on`` (today to 30 days
     ahead); the attempt is counted and audited."""
+    await get_visit(ctx, visit_id)  # another store's visit is missing whatever the input
     today = await customers.store_today(ctx)
     new_due = rules.check_reschedule(reschedule_on, today)
     text = (note or "").strip()
@@ -224,6 +225,7 @@ async def could_not_reach(ctx: TenantContext, visit_id: uuid.UUID, *, reschedule
 
 async def assign_visit(ctx: TenantContext, visit_id: uuid.UUID, assignee_id: uuid.UUID) -> VisitView:
     """Give an open visit to another active staff member of the store (audited)."""
+    await get_visit(ctx, visit_id)  # another store's visit is missing whatever the input
     try:
         person = await identity.get_staff(ctx, assignee_id)
     except NotFound:

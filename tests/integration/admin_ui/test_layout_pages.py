@@ -18,19 +18,20 @@ BANNER_EN = "Test mode — test clock and sandbox channels, no real debits."
 # Customers 30, Signings 35 and Contracts 40 (every store role), Settlement 40, Deposit 41 and
 # Advances 42 (manager, finance), Debits 45 (manager, finance, front desk), Work queues 50 and
 # Shipments 53 (every store role), After-sales tickets 55 (manager, front desk, after-sales),
+# Follow-up visits 56 (manager, front desk, after-sales),
 # Merchant account 800 (manager), then the frame's own pages.
 ADMIN_PAGES = [
     "/admin", "/admin/plans", "/admin/catalog", "/admin/customers", "/admin/signings", "/admin/contracts",
     "/admin/settlement", "/admin/deposit", "/admin/advances", "/admin/billing", "/admin/queues", "/admin/shipments",
-    "/admin/tickets", "/admin/merchant",
+    "/admin/tickets", "/admin/visits", "/admin/merchant",
     "/admin/audit", "/admin/staff", "/admin/api-keys", "/admin/settings/providers", "/admin/sandbox/inbox",
 ]
 MANAGER_NAV = ADMIN_PAGES
 FRONT_DESK_NAV = ["/admin", "/admin/plans", "/admin/catalog", "/admin/customers", "/admin/signings",
                   "/admin/contracts", "/admin/billing", "/admin/queues", "/admin/shipments", "/admin/tickets",
-                  "/admin/sandbox/inbox"]
+                  "/admin/visits", "/admin/sandbox/inbox"]
 AFTER_SALES_NAV = ["/admin", "/admin/customers", "/admin/signings", "/admin/contracts", "/admin/queues",
-                   "/admin/shipments", "/admin/tickets", "/admin/sandbox/inbox"]
+                   "/admin/shipments", "/admin/tickets", "/admin/visits", "/admin/sandbox/inbox"]
 FINANCE_NAV = ["/admin", "/admin/customers", "/admin/signings", "/admin/contracts", "/admin/settlement",
                "/admin/deposit", "/admin/advances", "/admin/billing", "/admin/queues", "/admin/shipments",
                "/admin/audit", "/admin/sandbox/inbox"]

@@ -149,6 +149,15 @@ async def _a_shipment_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
     return uuid.UUID(str((await worlds.fulfilment_world(store_a)).shipment.id))
 
 
+async def _a_pet_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(str((await worlds.customers_world(store_a)).pet.id))
+
+
+async def _a_visit_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    """The open (day-30) visit of the store's contract."""
+    return uuid.UUID(str((await worlds.visits_world(store_a)).visits[1].id))
+
+
 IdFactory = Callable[[Any, dict[str, str]], Awaitable[uuid.UUID | str]]
 # Path parameter name -> factory of a real store-A object's id (given the path's other, non-id
 # values). Add one per new kind of id; the store worlds (tests/integration/tenancy/worlds.py) make
@@ -168,6 +177,8 @@ ID_FACTORIES: dict[str, IdFactory] = {
     "contract_ref": _a_contract_ref,
     "installment_id": _an_installment_id,
     "task_id": _a_task_id,
+    "pet_id": _a_pet_id,
+    "visit_id": _a_visit_id,
     "ticket_id": _a_ticket_id,
     "shipment_id": _a_shipment_id,
 }
@@ -181,6 +192,7 @@ SAMPLE_VALUES: dict[str, str | tuple[str, ...]] = {
     "file_path": "app.css", "path": "x", "category": "no_such_category", "version": "1",
     "item_type": ("skus", "services"), "action": ("deactivate", "delete"),
     "year": "2026", "day": "2026-10-01",
+    "sequence": "1",
 }
 # The same, for one route (its values of a parameter that other routes use differently).
 ROUTE_SAMPLE_VALUES: dict[str, dict[str, str | tuple[str, ...]]] = {
@@ -225,6 +237,16 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any] | Callable[[Any], Awaitable[
                                                             "birthday": "2026-03-01"},
     ("PUT", "/api/v1/customers/{customer_id:uuid}/tags"): {"tags": ["changed-by-b"]},
     ("POST", "/api/v1/contracts/{contract_id:uuid}/cancel"): {"reason": "cancelled by store B"},
+    ("PUT", "/api/v1/pet-stages/{pet_id:uuid}/override"): {"reason": "store B"},
+    ("POST", "/api/v1/pet-stages/{pet_id:uuid}/override/clear"): {"reason": "store B"},
+    ("POST", "/admin/customers/{customer_id:uuid}/pets/{pet_id:uuid}/override"): {"override_reason": "store B"},
+    ("POST", "/admin/customers/{customer_id:uuid}/pets/{pet_id:uuid}/override/clear"): {"clear_reason": "store B"},
+    ("POST", "/api/v1/visits/{visit_id:uuid}/complete"): {"settled": "yes", "satisfaction": 5},
+    ("POST", "/api/v1/visits/{visit_id:uuid}/unreachable"): {"reschedule_on": "2027-01-04"},
+    ("POST", "/api/v1/visits/{visit_id:uuid}/assign"): {"assignee_id": str(uuid.uuid4())},
+    ("POST", "/admin/visits/{visit_id:uuid}/complete"): {"settled": "yes", "satisfaction": "5"},
+    ("POST", "/admin/visits/{visit_id:uuid}/unreachable"): {"reschedule_on": "2027-01-04"},
+    ("POST", "/admin/visits/{visit_id:uuid}/assign"): {"assignee_id": str(uuid.uuid4())},
     ("POST", "/admin/tickets/{ticket_id:uuid}/act"): {"action": "start", "note": "store B"},
     ("POST", "/admin/tickets/{ticket_id:uuid}/coupon"): {
         "clinic": "store B", "discount_kind": "percent", "discount_value": "10", "code": "B-1",

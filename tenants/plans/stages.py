@@ -270,7 +270,7 @@ async def note_stage_switch(ctx: TenantContext, *, contract_id: uuid.UUID, seque
 
 async def list_switches(ctx: TenantContext, *, pet_id: uuid.UUID | None = None,
                         contract_id: uuid.UUID | None = None) -> list[StageSwitch]:
-    where = PlanStageSwitch.tenant_id == ctx.tenant_id
+    where: Any = PlanStageSwitch.tenant_id == ctx.tenant_id
     if pet_id is not None:
         where &= PlanStageSwitch.pet_id == pet_id
     if contract_id is not None:

@@ -148,7 +148,7 @@ async def list_visits(ctx: TenantContext, *, window: str | None = None, assignee
         raise ValidationFailed("the window is today, overdue or upcoming", field="window")
     if status is not None and status not in ("open", "done", "cancelled"):
         raise ValidationFailed("the status is open, done or cancelled", field="status")
-    where = Visit.tenant_id == ctx.tenant_id
+    where: Any = Visit.tenant_id == ctx.tenant_id
     if status is not None:
         where &= Visit.status == status
     if assignee_id is not None:

@@ -739,7 +739,10 @@ async def _manager(ctx: TenantContext) -> uuid.UUID | None:
 
 async def escalate_if_due(ctx: TenantContext, ticket_id: uuid.UUID) -> TicketView | None:
     """The SLA ran out (store clock): record it breached, escalate to the manager (assigned: the ticket is
-    on their "mine" board with the escalated badge), log it and tell the customer. Idempotent."""
+    on their "mine" board with the escalated badge, and a task in their work queue), log it and tell the
+    customer. Idempotent."""
+    from pawpay.tenants.dunning import services as dunning
+
     now = await tenant_now(ctx)
     async with tenant_scope(ctx):
         rows = await AftersalesTicket.raw(
@@ -759,9 +762,16 @@ async def escalate_if_due(ctx: TenantContext, ticket_id: uuid.UUID) -> TicketVie
             AftersalesTicket.escalated_at: now, AftersalesTicket.sla_outcome: rules.BREACHED,
             AftersalesTicket.assignee_id: manager_id or ticket.assignee_id, AftersalesTicket.escalate_at: None,
             AftersalesTicket.lease_until: None})
+        # The manager is told in the app: the ticket is theirs (their "mine" board) and a task waits in
+        # their work queue (/admin/queues), staff's one to-do list.
+        missed = "解决" if ticket.sla_goal == rules.SLA_RESOLVE else "给出方案"
+        task = await dunning.create_task(
+            ctx, kind="other", installment_id=None, contract_id=ticket.contract_id, due_at=now,
+            assignee_id=manager_id, note=f"售后工单{ticket.ticket_no}（{KIND_ZH[ticket.kind]}）超时未{missed}，"
+            f"已升级给店长：/admin/tickets/{ticket.id}")
         event_id = await _event(ctx, ticket, "escalated", actor_kind=SYSTEM, detail={
             "sla_outcome": rules.BREACHED, "sla_deadline": ticket.sla_deadline, "manager_id": manager_id,
-            "previous_assignee_id": ticket.assignee_id})
+            "previous_assignee_id": ticket.assignee_id, "task_id": task.id})
         updated = await get_ticket(ctx, ticket_id)
     await _tell(ctx, updated, "escalated", event_id, "已升级由店长亲自跟进，给您带来不便，深表歉意。")
     return updated

@@ -19,6 +19,7 @@ from pawpay.tenants.aftersales import services as aftersales
 from pawpay.tenants.aftersales.errors import InvalidTransition, NotPetHealth, NotReshippable, PauseState
 from pawpay.tenants.contracts import services as contracts
 from pawpay.tenants.dunning import endings
+from pawpay.tenants.dunning import services as dunning
 from tests.integration.aftersales.conftest import bodies, inbox, photo, sla_tick, world
 from tests.integration.contracts.conftest import add_customer
 
@@ -139,7 +140,12 @@ async def test_the_sla_escalates_to_the_manager_on_the_store_clock(jobs_stub: An
     assert escalated.sla_outcome == "breached"
     assert escalated.escalated_at is not None
     assert escalated.assignee_id == w.s.store.manager_id
-    assert (await aftersales.events(w.ctx, complaint.id))[-1].kind == "escalated"
+    escalation = (await aftersales.events(w.ctx, complaint.id))[-1]
+    assert escalation.kind == "escalated"
+    assert escalation.actor_kind == "system"
+    [task] = await dunning.list_tasks(w.ctx, assignee_id=w.s.store.manager_id)
+    assert str(task.id) == escalation.detail["task_id"]
+    assert complaint.ticket_no in task.note
     assert (await aftersales.get_ticket(w.ctx, product.id)).escalated_at is None
     # The product issue is resolved within its 48 h: met, never escalated.
     await advance_tenant_clock(w.ctx, 20 * 3600)

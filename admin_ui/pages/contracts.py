@@ -14,6 +14,8 @@ from litestar.response import Redirect, Template
 from pawpay.admin_ui.flash import flash
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import Form
+from pawpay.admin_ui.pages.fulfilment import KIND_LABELS as SHIPMENT_KIND_LABELS
+from pawpay.admin_ui.pages.fulfilment import STATUS_LABELS as SHIPMENT_STATUS_LABELS
 from pawpay.admin_ui.shell import ADMIN, FieldErrors, Pager, Shell, field_errors, is_form_error, parse_window, redirect
 from pawpay.platform.errors import PawPayError
 from pawpay.platform.hooks.types import NavItem
@@ -22,6 +24,7 @@ from pawpay.platform.web.deps import TenantCtx
 from pawpay.tenants.contracts import rules
 from pawpay.tenants.contracts import services as contracts
 from pawpay.tenants.customers import services as customers
+from pawpay.tenants.fulfilment import services as fulfilment
 
 PAGE = "/admin/contracts"
 STAFF_ROLES = frozenset({MANAGER, FRONT_DESK, AFTER_SALES, FINANCE})
@@ -100,6 +103,8 @@ async def _detail_page(shell: Shell, ctx: Any, contract_id: uuid.UUID, *, errors
         "penalty_pct": f"{view.penalty_rate_bp / 100:g}", "first_due_rule": rules.first_due_rule_zh(
             view.debit_day, view.cooling_off_days),
         "can_cancel": can_cancel, "errors": errors or {},
+        "shipments": (await fulfilment.list_shipments(ctx, contract_id=contract_id, limit=200))[0],
+        "shipment_labels": SHIPMENT_STATUS_LABELS, "shipment_kind_labels": SHIPMENT_KIND_LABELS,
     }, status_code=status_code)
 
 

@@ -39,7 +39,7 @@ async def test_the_exception_queue_shows_the_reason_and_a_retry_ships_once(new_b
     page = await browser.get("/admin/shipments")
     assert page.status_code == 200
     assert 'href="/admin/shipments"' in page.text  # the nav entry
-    assert "异常" in page.text
+    assert "异常队列" in page.text  # zh-CN
     assert "OUT_OF_STOCK" in page.text
     assert f'data-retry="{shipment.id}"' in page.text
     filtered = await browser.get("/admin/shipments", params={"status": "exception"})
@@ -62,6 +62,8 @@ async def test_the_exception_queue_shows_the_reason_and_a_retry_ships_once(new_b
     assert detail.status_code == 200
     assert shipment.order_id in detail.text
     assert "仓库已接单" in detail.text  # the tracking timeline
+    contract_page = await browser.get(f"/admin/contracts/{w.contract.id}")
+    assert f'href="/admin/shipments/{shipment.id}"' in contract_page.text  # the contract lists its boxes
 
 
 async def test_late_shipments_are_flagged_and_queued(new_browser: Any, jobs_stub: Any) -> None:
@@ -72,9 +74,9 @@ async def test_late_shipments_are_flagged_and_queued(new_browser: Any, jobs_stub
     await browser.sign_in(w.store.manager_email)
     late = await browser.get("/admin/shipments", params={"late": "yes", "status": "exception"})
     assert late.status_code == 200
-    assert f'href="/admin/shipments/{shipment.id}"' in late.text
+    assert f'href="/admin/shipments/{shipment.id}"' in late.text.split('id="all-shipments"')[1]
     on_time = await browser.get("/admin/shipments", params={"late": "no", "status": "exception"})
-    assert f'href="/admin/shipments/{shipment.id}"' not in on_time.text.split("All shipments")[1]
+    assert f'href="/admin/shipments/{shipment.id}"' not in on_time.text.split('id="all-shipments"')[1]
 
 
 async def test_roles_and_other_stores(new_browser: Any, make_staff: Any, jobs_stub: Any) -> None:

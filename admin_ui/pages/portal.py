@@ -26,7 +26,7 @@ from litestar.response import Redirect, Template
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages import signing as signing_pages
 from pawpay.admin_ui.pages._forms import Form
-from pawpay.admin_ui.pages.aftersales import EVENT_LABELS, KIND_LABELS, SHIPMENT_LABELS, STATE_LABELS
+from pawpay.admin_ui.pages.aftersales import EVENT_LABELS, KIND_LABELS, PAUSE_LABELS, SHIPMENT_LABELS, STATE_LABELS
 from pawpay.admin_ui.shell import FieldErrors, field_errors, is_form_error
 from pawpay.admin_ui.translations import html_lang, request_locale
 from pawpay.platform.errors import NotAuthenticated, NotFound, PawPayError, PermissionDenied
@@ -93,6 +93,7 @@ def _page(request: Request[Any, Any, Any], store: signing.StoreRef, template: st
         "locale": locale, "html_lang": html_lang(locale), "time_zone": store.time_zone, "store": store,
         "my_base": f"{signing_pages.SIGN}/{store.slug}/my", "kind_labels": KIND_LABELS, "state_labels": STATE_LABELS,
         "event_labels": EVENT_LABELS, "shipment_labels": SHIPMENT_LABELS, "contract_labels": CONTRACT_LABELS,
+        "pause_labels": PAUSE_LABELS,
         "errors": {}, **context,
     }, status_code=status_code, cookies=cookies or [], headers=_NO_STORE)
 

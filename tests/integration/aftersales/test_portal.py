@@ -149,6 +149,9 @@ async def test_the_customer_agrees_to_a_pause_in_the_portal_and_staff_apply_it(p
         again = await client.post(f"/sign/{s.store.slug}/my/tickets/{ticket.id}/agree_pause",
                                   data={"_csrf": _csrf(page.text)})
         assert again.status_code == 409
+        shown = await client.get(f"/sign/{s.store.slug}/my/tickets/{ticket.id}")
+        assert "客户已同意" in shown.text
+        assert 'data-testid="pause-proposal"' not in shown.text
     assert await endings.list_pauses(s.ctx, contract.id) == []  # agreed, not applied yet
     applied = await aftersales.apply_pause(s.ctx, ticket.id)
     [pause] = await endings.list_pauses(s.ctx, contract.id)

@@ -551,8 +551,12 @@ async def complete_termination(ctx: TenantContext, ending_id: uuid.UUID) -> Endi
                           detail={"reason": ending.reason, "penalty_fen": penalty, "mandate": mandate,
                                   "flow_id": ending.sign_flow_id, "signed_reference": signed.provider_reference})
     if penalty_id is not None:
-        # Charge at once when the rail's hours allow it (committed first: a crash leaves it to the scheduler).
-        await penalties.process_penalty(ctx, penalty_id)
+        # Charge at once when the rail's hours allow it. The termination is committed: whatever happens
+        # here, the row is due work and the scheduler finishes it (a query first if it was submitted).
+        try:
+            await penalties.process_penalty(ctx, penalty_id)
+        except Exception:
+            log.exception("the penalty charge is left to the scheduler", extra={"ending_id": str(ending_id)})
     return await get_ending(ctx, ending_id)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 SHIP_BY = timedelta(hours=24)  # the store's target: shipped within 24 h of payment
 POLL_EVERY = timedelta(hours=4)  # tracking poll when webhooks are missed (store clock)
@@ -48,6 +49,20 @@ def retry_wait(auto_attempts: int) -> timedelta | None:
     if auto_attempts < 1 or auto_attempts > len(RETRY_BACKOFF):
         return None
     return RETRY_BACKOFF[auto_attempts - 1]
+
+
+def next_open(at: datetime, allowed_hours: tuple[time, time] | None, time_zone: str) -> datetime:
+    """``at`` if the warehouse takes orders then, else the next opening (the start of its hours)."""
+    if allowed_hours is None:
+        return at
+    start, end = allowed_hours
+    local = at.astimezone(ZoneInfo(time_zone))
+    if start <= local.time() < end or (end <= start and (local.time() >= start or local.time() < end)):
+        return at
+    opening = datetime.combine(local.date(), start, tzinfo=local.tzinfo)
+    if opening <= local:
+        opening = datetime.combine(local.date() + timedelta(days=1), start, tzinfo=local.tzinfo)
+    return opening
 
 
 def is_late(ship_by: datetime, shipped_at: datetime | None, now: datetime) -> bool:

@@ -44,6 +44,7 @@ from pawpay.platform.hooks import (
     ProviderError,
     ProviderResult,
     ProviderStatus,
+    RailLimits,
     Receiver,
     ShipmentInfo,
     ShipmentShipped,
@@ -392,6 +393,20 @@ async def _receiver(ctx: TenantContext, customer_id: uuid.UUID) -> Receiver:
                     address=rest or person.address)
 
 
+def _warehouse_limits(provider: Any, pctx: Any) -> RailLimits | None:
+    """The warehouse's order hours and rate, if it declares them (``rail_limits`` is optional for
+    warehouses; the call guard applies its ``requests_per_second``)."""
+    declared = getattr(provider, "rail_limits", None)
+    if not callable(declared):
+        return None
+    try:
+        limits = declared(pctx)
+    except Exception:
+        log.warning("warehouse rail_limits raised; sending at any hour")
+        return None
+    return limits if isinstance(limits, RailLimits) else None
+
+
 async def submit_shipment(ctx: TenantContext, shipment_id: uuid.UUID) -> str:
     """The submission job: send (or resolve) one shipment's order at the warehouse. Returns the
     shipment's status afterwards. Idempotent: a duplicate message finds nothing to do."""
@@ -411,6 +426,11 @@ async def submit_shipment(ctx: TenantContext, shipment_id: uuid.UUID) -> str:
         receiver = await _receiver(ctx, row["customer_id"])
         provider, pctx = await guarded_provider_for(ctx, "warehouses")
         warehouse_code = str(getattr(pctx.config, "warehouse_code", "") or "default")
+        limits = _warehouse_limits(provider, pctx)
+        opening = rules.next_open(now, limits.allowed_hours, limits.time_zone) if limits else now
+        if opening > now:  # outside the warehouse's order hours: wait for the opening, call nobody
+            await _update(shipment_id, {"submit_at": opening, "submit_lease_until": None})
+            return rules.PENDING
     order = OutboundOrder(
         order_id=row["order_id"], warehouse_code=warehouse_code, receiver=receiver,
         lines=tuple(OrderLine(x.sku, x.quantity, x.name) for x in lines),

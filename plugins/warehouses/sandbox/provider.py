@@ -39,6 +39,10 @@ A line whose SKU starts with ``OOS`` fails the order ``OUT_OF_STOCK`` until the 
 ``NOT_FOUND``. The carrier is the order's ``carrier_preference`` or ``SF``; the waybill is
 ``<carrier>`` + 12 digits derived from the order.
 
+**Hours and rate** (optional for a warehouse): ``order_hours`` (e.g. ``09:00-18:00``, Beijing time)
+and ``requests_per_second`` come back from ``rail_limits``; fulfilment sends orders only inside
+the hours, the call guard applies the rate.
+
 ``test_connection``: app key ``sandbox_bad_credentials`` fails ``AUTH_FAILED``,
 ``sandbox_unreachable`` is ``NOT_SUBMITTED`` ``UNREACHABLE``; anything else succeeds.
 
@@ -60,7 +64,7 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar
 
 import pydantic
@@ -75,6 +79,7 @@ from pawpay.platform.hooks import (
     ProviderError,
     ProviderResult,
     ProviderStatus,
+    RailLimits,
     RawWebhook,
     ShipmentInfo,
     TrackingEvent,
@@ -130,6 +135,11 @@ class SandboxWarehouseConfig(ProviderConfig):
         default=SANDBOX_SECRET, min_length=16, description="Shared secret that signs the sandbox's tracking webhooks.",
     )
     warehouse_city: str = pydantic.Field(default="嘉兴", max_length=20, description="Shown in tracking events.")
+    order_hours: str = pydantic.Field(
+        default="", pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+        description="When the warehouse takes orders, e.g. 09:00-18:00 (Beijing time); empty: any time.")
+    requests_per_second: float | None = pydantic.Field(
+        default=None, gt=0, le=1000, description="The warehouse API's rate limit for this store; empty: none.")
 
 
 _Ctx = ProviderContext[SandboxWarehouseConfig]
@@ -178,6 +188,16 @@ class SandboxWarehouse:
     def restock(self, tenant_id: str, sku: str) -> None:
         """Test helper: the ``OOS`` SKU ``sku`` is in stock for this store from now on."""
         self._restocked.add((str(tenant_id), sku.upper()))
+
+    def rail_limits(self, ctx: _Ctx) -> RailLimits:
+        """When this warehouse takes orders and how fast (optional for warehouses: fulfilment sends
+        orders inside ``allowed_hours``, the call guard applies ``requests_per_second``)."""
+        hours = None
+        if ctx.config.order_hours:
+            start, end = ctx.config.order_hours.split("-")
+            hours = (time.fromisoformat(start), time.fromisoformat(end))
+        return RailLimits(allowed_hours=hours, time_zone="Asia/Shanghai",
+                          requests_per_second=ctx.config.requests_per_second)
 
     async def test_connection(self, ctx: _Ctx) -> ProviderResult:
         if ctx.config.app_key == "sandbox_bad_credentials":

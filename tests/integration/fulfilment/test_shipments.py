@@ -11,10 +11,12 @@ import pytest
 from pawpay.platform.audit.services import AuditFilter, list_entries
 from pawpay.platform.errors import Conflict, ValidationFailed
 from pawpay.platform.hooks import ProviderStatus
+from pawpay.platform.providers.services import set_store_provider
 from pawpay.platform.tenancy.scope import tenant_scope
 from pawpay.tenants.fulfilment import rules
 from pawpay.tenants.fulfilment import services as fulfilment
 from pawpay.tenants.fulfilment.tables import FulfilmentShipment
+from tests.integration.dunning.conftest import move_to_local
 from tests.integration.fulfilment.conftest import advance, pay, tick, world
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("pawpay_database")]
@@ -122,3 +124,22 @@ async def test_a_warehouse_that_keeps_faulting_ends_in_the_exception_queue(jobs_
     assert view.status == "exception"
     assert view.last_error_code == "PROVIDER_FAULT"
     assert view.attempts == len(rules.RETRY_BACKOFF) + 1
+
+
+async def test_orders_go_out_only_in_the_warehouses_order_hours(jobs_stub: Any) -> None:
+    w = await world()
+    await set_store_provider(w.ctx, "warehouses", "sandbox", {"order_hours": "09:00-18:00"})
+    await move_to_local(w.ctx, 20)  # paid at 20:00 Beijing time: the warehouse is closed
+    shipment = await pay(w)
+    await tick(jobs_stub)
+    waiting = await fulfilment.get_shipment(w.ctx, shipment.id)
+    assert (waiting.status, waiting.attempts) == ("pending", 0), "nobody was called"
+    warehouse, _ = await w.warehouse()
+    assert shipment.order_id not in warehouse.orders(str(w.ctx.tenant_id))
+    await advance(w.ctx, hours=12)  # 08:00: still closed
+    await tick(jobs_stub)
+    assert (await fulfilment.get_shipment(w.ctx, shipment.id)).attempts == 0
+    await advance(w.ctx, hours=1, minutes=1)  # 09:01
+    await tick(jobs_stub)
+    opened = await fulfilment.get_shipment(w.ctx, shipment.id)
+    assert (opened.status, opened.attempts) == ("accepted", 1)

@@ -3,7 +3,8 @@ back), retry backoff then the exception queue, lateness against the 24 h target,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -69,3 +70,18 @@ def test_an_address_is_split_for_the_warehouse(address: str, parts: tuple[str, s
 def test_item_desc_is_cut_to_wechats_limit() -> None:
     assert rules.item_desc([{"name": "幼猫粮", "quantity": 2}, {"sku": "DW-1", "quantity": 1}]) == "幼猫粮 ×2；DW-1 ×1"
     assert len(rules.item_desc([{"name": "猫" * 200, "quantity": 1}])) == 120
+
+
+def test_orders_wait_for_the_warehouses_opening_hours() -> None:
+    hours = (time(9), time(18))
+    shanghai = ZoneInfo("Asia/Shanghai")
+    evening = datetime(2026, 12, 10, 20, 30, tzinfo=shanghai)
+    assert rules.next_open(evening, hours, "Asia/Shanghai") == datetime(2026, 12, 11, 9, 0, tzinfo=shanghai)
+    early = datetime(2026, 12, 10, 7, 0, tzinfo=shanghai)
+    assert rules.next_open(early, hours, "Asia/Shanghai") == datetime(2026, 12, 10, 9, 0, tzinfo=shanghai)
+    noon = datetime(2026, 12, 10, 12, 0, tzinfo=shanghai)
+    assert rules.next_open(noon, hours, "Asia/Shanghai") == noon
+    assert rules.next_open(evening, None, "Asia/Shanghai") == evening
+    night_shift = (time(22), time(6))  # a window across midnight
+    assert rules.next_open(datetime(2026, 12, 10, 23, 0, tzinfo=shanghai), night_shift, "Asia/Shanghai").hour == 23
+    assert rules.next_open(noon, night_shift, "Asia/Shanghai") == datetime(2026, 12, 10, 22, 0, tzinfo=shanghai)

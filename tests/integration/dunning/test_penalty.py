@@ -135,6 +135,28 @@ async def test_a_crash_after_submitting_is_resolved_by_a_query_not_a_second_char
         str(store.ctx.tenant_id))["held_fen"]
 
 
+async def test_a_crash_before_the_provider_got_the_charge_charges_it_with_the_same_id(
+        jobs_stub: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, c = await _store_with_contract(29_800)
+    signing = await signed_termination(store.ctx, c.id)
+    sandbox = await store.sandbox()
+
+    async def killed(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("worker killed before the request left")
+
+    with monkeypatch.context() as m:
+        m.setattr(sandbox, "charge", killed)
+        await endings.complete_termination(store.ctx, signing.id)
+    [pen] = await penalties.list_penalties(store.ctx, contract_id=c.id)
+    assert (pen.status, pen.tries) == ("unknown", 1), "the provider guard reports the fault as an unknown outcome"
+    assert await penalty_debits(store) == []
+    await advance_tenant_clock(store.ctx, 180)
+    assert await tick(jobs_stub) == 1  # query: NOT_FOUND → charged with the same id
+    fresh = await penalties.get_penalty(store.ctx, pen.id)
+    assert (fresh.status, fresh.tries, fresh.mandate) == ("succeeded", 1, "succeeded")
+    assert await penalty_debits(store) == [(pen.attempt_id, pen.amount_fen)]
+
+
 async def test_an_unknown_outcome_is_queried_before_anything_else(jobs_stub: Any) -> None:
     # 12 x 2,920 = 35,040 → penalty 3,504 fen: the sandbox times out with the money taken (04).
     store, c = await _store_with_contract(2_920)

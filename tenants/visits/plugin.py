@@ -1,4 +1,5 @@
-"""Registers the store visits component: its table, the contract-signed listener, the JSON API."""
+"""Registers the store visits component: its table, the contract-signed listener, the hourly catch-up
+planner, the JSON API."""
 
 from __future__ import annotations
 
@@ -9,11 +10,24 @@ from pawpay.platform.hooks import hookimpl
 
 if TYPE_CHECKING:
     from pawpay.platform.hooks import ContractSigned
+    from pawpay.platform.hooks.types import DueWork
 
 
 @hookimpl
 def pawpay_piccolo_apps() -> list[str]:
     return ["pawpay.tenants.visits.piccolo_app"]
+
+
+@hookimpl
+def pawpay_actor_modules() -> list[str]:
+    return ["pawpay.tenants.visits.actors"]
+
+
+@hookimpl
+def pawpay_due_work() -> list[DueWork]:
+    from pawpay.tenants.visits.due import PLAN_VISITS_JOB
+
+    return [PLAN_VISITS_JOB]
 
 
 @hookimpl

@@ -17,6 +17,8 @@ SATISFACTION: Final = (1, 2, 3, 4, 5)
 MAX_TEXT: Final = 2000
 MAX_RESCHEDULE_DAYS: Final = 30
 WINDOWS: Final = ("today", "overdue", "upcoming")
+# The catch-up planner looks at contracts signed this many days back (a day-30 visit is still due).
+CATCH_UP_DAYS: Final = 31
 # After-sales staff make the visits; a store without one gives them to a manager.
 PREFERRED_ROLE: Final = "after_sales"
 FALLBACK_ROLE: Final = "manager"

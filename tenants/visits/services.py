@@ -3,6 +3,7 @@
 Public API (the contract-signed listener and the pages call these)::
 
     schedule_visits(ctx, contract_id) -> list[VisitView]          # idempotent per (contract, day)
+    plan_missing(ctx) -> int                                      # catch-up: recent contracts without visits
     list_visits(ctx, *, window=None, assignee_id=None, status="open", limit=50, offset=0)
         -> tuple[list[VisitView], int]                             # window: today | overdue | upcoming
     get_visit(ctx, visit_id) -> VisitView
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pawpay.platform.audit.services import record
@@ -123,6 +124,32 @@ async def schedule_visits(ctx: TenantContext, contract_id: uuid.UUID) -> list[Vi
         visits = await Visit.select(*_COLUMNS).where(
             (Visit.tenant_id == ctx.tenant_id) & (Visit.contract_id == contract_id)).order_by(Visit.day)
     return [VisitView(**r) for r in visits]
+
+
+CATCH_UP_PAGE = 200
+
+
+async def plan_missing(ctx: TenantContext) -> int:
+    """Catch-up for a lost contract-signed event: plan the visits of the store's active contracts
+    signed within the last ``rules.CATCH_UP_DAYS`` days that lack some; returns how many were added."""
+    since = await customers.store_today(ctx) - timedelta(days=rules.CATCH_UP_DAYS)
+    added, offset = 0, 0
+    while True:
+        batch, _ = await contracts.list_contracts(ctx, state="active", limit=CATCH_UP_PAGE, offset=offset)
+        recent = [c for c in batch if c.start_date is not None and c.start_date >= since]
+        if recent:
+            async with tenant_scope(ctx):
+                rows = await Visit.raw(
+                    "SELECT contract_id, COUNT(*) AS n FROM visit WHERE tenant_id = {} AND contract_id = ANY({}) "
+                    "GROUP BY contract_id", ctx.tenant_id, [c.id for c in recent])
+            have = {r["contract_id"]: int(r["n"]) for r in rows}
+            for c in recent:
+                if have.get(c.id, 0) < len(rules.DAYS):
+                    added += len(await schedule_visits(ctx, c.id)) - have.get(c.id, 0)
+        # Newest first: once a page holds no recent contract, the older pages hold none either.
+        if len(batch) < CATCH_UP_PAGE or not recent:
+            return added
+        offset += CATCH_UP_PAGE
 
 
 async def _row(ctx: TenantContext, visit_id: uuid.UUID, *, lock: bool = False) -> VisitView:

@@ -177,3 +177,32 @@ async def test_another_stores_visit_is_missing() -> None:
     assert (await visits.list_visits(octx, status=None))[1] == 0
     assert await visits.get_visit(s.ctx, visit.id) == visit
     assert (await contracts.get_contract(s.ctx, w.contract.id)).state == "active"
+
+
+async def test_the_hourly_catch_up_plans_the_visits_of_a_lost_signing_event(owner, jobs_stub) -> None:
+    from datetime import UTC, datetime
+
+    from piccolo.querystring import QueryString
+
+    from pawpay.platform.clock import utcnow
+    from pawpay.platform.db.engine import get_engine
+    from pawpay.platform.tenancy.scope import platform_scope
+    from pawpay.tenants.visits.due import PLAN_VISITS_JOB
+
+    s = await setup(phone="13912342010")
+    w = await signed_for(s)
+    # As if the contract-signed listener had failed: the contract has no visits.
+    await owner.execute("DELETE FROM visit WHERE tenant_id = $1", s.ctx.tenant_id)
+    assert await visits.plan_missing(s.ctx) == 2
+    assert await visits.plan_missing(s.ctx) == 0
+    await owner.execute("DELETE FROM visit WHERE tenant_id = $1", s.ctx.tenant_id)
+    # The periodic job, through the real scheduler and worker, does the same for every store.
+    async with platform_scope("test: make the visits catch-up due"):
+        await PLAN_VISITS_JOB.seed(utcnow())
+        await get_engine().run_querystring(QueryString(
+            "UPDATE scheduled_job SET next_run_at = {}, lease_until = NULL WHERE name = {}",
+            utcnow() - timedelta(seconds=1), PLAN_VISITS_JOB.name))
+    assert (await jobs_stub.scheduler([PLAN_VISITS_JOB]).tick(datetime.now(UTC))).sent == 1
+    await jobs_stub.join("platform")
+    views, total = await visits.list_visits(s.ctx, contract_id=w.contract.id)
+    assert (total, [v.day for v in views]) == (2, [7, 30])

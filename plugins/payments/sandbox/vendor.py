@@ -13,8 +13,9 @@ very object the in-memory mode uses, so the scripted amounts and rail rules are 
 Besides ``POST /rpc/{operation}`` (the provider's calls and the sandbox's record helpers such as
 ``funds``, ``charges`` and ``webhooks``) it has test controls:
 
-* ``POST /control/hold`` ``{"tenant_id", "operation", "seconds", "count"}``: the store's next
-  ``count`` calls of ``operation`` (e.g. ``"charge"``) are carried out at once but answered only
+* ``POST /control/hold`` ``{"tenant_id", "operation", "seconds", "count", "amount_fen"}``: the
+  store's next ``count`` calls of ``operation`` (e.g. ``"charge"``; only those of ``amount_fen`` if
+  given) are carried out at once but answered only
   ``seconds`` later — the window in which a worker can die after the money was taken, or, longer
   than the caller's timeout (``PAWPAY_SANDBOX_PAYMENTS_TIMEOUT``), a timeout with the money taken.
 * ``GET /control/held``: the calls held so far and whether their answer went out.
@@ -79,7 +80,8 @@ def _json(payload: Any, status_code: int = 200) -> Response[Any]:
 def create_vendor_app(sandbox: SandboxPayments | None = None) -> Litestar:
     """The vendor's ASGI app around ``sandbox`` (a fresh in-memory sandbox by default)."""
     rail = sandbox if sandbox is not None else SandboxPayments(use_vendor=False)
-    holds: dict[tuple[str, str], list[float]] = {}
+    # (store, operation) -> the replies to hold: {"seconds", "amount_fen" (None: any amount)}, first match wins.
+    holds: dict[tuple[str, str], list[dict[str, Any]]] = {}
     held: list[dict[str, Any]] = []
 
     @get("/health")
@@ -101,11 +103,14 @@ def create_vendor_app(sandbox: SandboxPayments | None = None) -> Litestar:
         except ProviderError as exc:
             return _json(encode_error(exc), 409)
         waits = holds.get((ctx.tenant_id, operation), []) if ctx is not None else []
-        if waits:
+        amount = next((a.amount_fen for a in args if hasattr(a, "amount_fen")), None)
+        rule = next((w for w in waits if w["amount_fen"] in (None, amount)), None)
+        if rule is not None:
             # Done at the vendor; the answer is held back (the caller may die or give up meanwhile).
-            seconds = waits.pop(0)
+            waits.remove(rule)
+            seconds = rule["seconds"]
             record = {"tenant_id": ctx.tenant_id if ctx else "", "operation": operation,
-                      "reference": _reference(args), "seconds": seconds, "answered": False}
+                      "reference": _reference(args), "amount_fen": amount, "seconds": seconds, "answered": False}
             held.append(record)
             await asyncio.sleep(seconds)
             record["answered"] = True
@@ -114,7 +119,9 @@ def create_vendor_app(sandbox: SandboxPayments | None = None) -> Litestar:
     @post("/control/hold", status_code=200)
     async def hold(data: dict[str, Any]) -> dict[str, int]:
         waits = holds.setdefault((str(data["tenant_id"]), str(data["operation"])), [])
-        waits.extend([float(data["seconds"])] * int(data.get("count", 1)))
+        amount = data.get("amount_fen")
+        waits.extend({"seconds": float(data["seconds"]), "amount_fen": None if amount is None else int(amount)}
+                     for _ in range(int(data.get("count", 1))))
         return {"pending": len(waits)}
 
     @get("/control/held")

@@ -208,15 +208,19 @@ class VendorClient:
 
     # --- the vendor's test controls -----------------------------------------------------------------
 
-    def hold_replies(self, tenant_id: str, operation: str, *, seconds: float, count: int = 1) -> None:
-        """The next ``count`` calls of ``operation`` for the store are carried out at once but answered
-        only ``seconds`` later (a crash window after the money was taken, or a timeout)."""
+    def hold_replies(self, tenant_id: str, operation: str, *, seconds: float, count: int = 1,
+                     amount_fen: int | None = None) -> None:
+        """The next ``count`` calls of ``operation`` for the store (of ``amount_fen`` only, if given) are
+        carried out at once but answered only ``seconds`` later (a crash window after the money was
+        taken, or a timeout with the money taken)."""
         response = httpx.post(f"{self.base_url}/control/hold", timeout=_timeout(), json={
-            "tenant_id": tenant_id, "operation": operation, "seconds": seconds, "count": count})
+            "tenant_id": tenant_id, "operation": operation, "seconds": seconds, "count": count,
+            "amount_fen": amount_fen})
         response.raise_for_status()
 
     def held(self) -> list[dict[str, Any]]:
-        """The calls held so far: ``tenant_id``, ``operation``, ``reference``, ``seconds``, ``answered``."""
+        """The calls held so far: ``tenant_id``, ``operation``, ``reference`` (the idempotency key),
+        ``amount_fen``, ``seconds``, ``answered``."""
         response = httpx.get(f"{self.base_url}/control/held", timeout=_timeout())
         response.raise_for_status()
         held: list[dict[str, Any]] = response.json()

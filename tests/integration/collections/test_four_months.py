@@ -70,7 +70,7 @@ def _local(at: datetime) -> datetime:
 
 @dataclass
 class Story:
-    """The store and its seven contracts (the family payer has three, on one mandate)."""
+    """The store and its six payers' eight contracts (the family payer has three, on one mandate)."""
 
     store: Any
     on_time: Any

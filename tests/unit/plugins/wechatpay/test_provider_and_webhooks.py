@@ -96,7 +96,8 @@ def test_the_plugin_registers_payments_wechatpay() -> None:
     assert isinstance(registered.provider, WeChatPayPayments)
     assert registered.config_schema is WeChatPayConfig
     [described] = [d for d in catalog.describe() if d.name == "wechatpay"]
-    assert described.secret_fields == ("api_client_cert_pem", "api_client_key_pem", "api_key")
+    assert described.secret_fields == ("api_client_cert_pem", "api_client_key_pem", "api_key",
+                                       "mini_program_app_secret")
 
 
 def test_a_malformed_api_key_is_refused_without_echoing_it() -> None:

@@ -111,6 +111,26 @@ async def _uploads(request: Request[Any, Any, Any]) -> tuple[Form, list[aftersal
         [aftersales.PhotoUpload(await f.read(), f.filename) for f in files]
 
 
+def _reship_lines(form: Form, errors: FieldErrors) -> list[tuple[str, int]] | None:
+    """The items to send again (``sku_<n>``/``qty_<n>`` pairs; none posted: the whole box)."""
+    lines: list[tuple[str, int]] = []
+    index = 0
+    while form.text(f"sku_{index}"):
+        try:
+            quantity = int(form.text(f"qty_{index}") or "0")
+        except ValueError:
+            quantity = -1
+        if not 0 <= quantity <= 99:
+            errors["lines"] = N_("a quantity of 0 to 99")
+            return None
+        if quantity:
+            lines.append((form.text(f"sku_{index}"), quantity))
+        index += 1
+    if index and not lines:
+        errors["lines"] = N_("choose at least one item to send again")
+    return lines if index else None
+
+
 async def _board(shell: Shell, ctx: Any, *, kind: str, mine: bool, errors: FieldErrors) -> Template:
     me = shell.principal.account_id
     now = await tenant_now(ctx)
@@ -254,10 +274,11 @@ class TicketPages(Controller):
         errors: FieldErrors = {}
         postage = parse_yuan(form.text("postage"), "postage", errors, allow_zero=True,
                              maximum_fen=rules.MAX_POSTAGE_FEN)
-        if postage is None:
+        lines = _reship_lines(form, errors)
+        if postage is None or "lines" in errors:
             return await self._form_action(request, ctx, ticket_id, form, errors, {"postage": form.text("postage")})
         try:
-            await aftersales.reship(ctx, ticket_id, postage_fen=postage)
+            await aftersales.reship(ctx, ticket_id, postage_fen=postage, lines=lines)
         except PawPayError as exc:
             if not is_form_error(exc):
                 raise

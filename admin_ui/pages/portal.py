@@ -31,6 +31,7 @@ from pawpay.admin_ui.shell import FieldErrors, field_errors, is_form_error
 from pawpay.admin_ui.translations import html_lang, request_locale
 from pawpay.platform.errors import NotAuthenticated, NotFound, PawPayError, PermissionDenied
 from pawpay.platform.hooks.types import NavItem
+from pawpay.platform.tenancy.context import TenantContext
 from pawpay.tenants.aftersales import rules
 from pawpay.tenants.aftersales import services as aftersales
 from pawpay.tenants.aftersales.schemas import CustomerTicketOut, OpenTicketBody
@@ -66,7 +67,9 @@ class _Customer:
         self.session = session
         self.customer_id = customer_id
         self.token = token
-        self.ctx = store.context()
+        # Who acted, in the ticket's log and the audit log: the customer (phone masked), not "signing".
+        masked = f"{session.phone[:3]}****{session.phone[-4:]}" if len(session.phone) >= 7 else "****"
+        self.ctx = TenantContext(tenant_id=store.id, actor_label=f"customer {masked}")
 
     @property
     def csrf(self) -> str:

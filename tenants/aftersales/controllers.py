@@ -64,7 +64,8 @@ class AftersalesController(Controller):
 
     @post("/tickets/{ticket_id:uuid}/reship", operation_id="ReshipAftersalesTicket", status_code=200)
     async def reship(self, ctx: TenantCtx, ticket_id: FromPath[uuid.UUID], data: JSONBody[ReshipBody]) -> TicketOut:
-        return to_schema(await services.reship(ctx, ticket_id, postage_fen=data.postage_fen), TicketOut)
+        lines = [(line.sku, line.quantity) for line in data.lines] if data.lines is not None else None
+        return to_schema(await services.reship(ctx, ticket_id, postage_fen=data.postage_fen, lines=lines), TicketOut)
 
     @post("/tickets/{ticket_id:uuid}/coupons", operation_id="AttachAftersalesCoupon", status_code=201)
     async def coupon(self, ctx: TenantCtx, ticket_id: FromPath[uuid.UUID], data: JSONBody[CouponBody]) -> TicketOut:

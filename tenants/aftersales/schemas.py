@@ -83,8 +83,14 @@ class ActionBody(msgspec.Struct, forbid_unknown_fields=True):
     note: str = ""
 
 
+class ReshipLine(msgspec.Struct, forbid_unknown_fields=True):
+    sku: str
+    quantity: int
+
+
 class ReshipBody(msgspec.Struct, forbid_unknown_fields=True):
     postage_fen: int = 0
+    lines: list[ReshipLine] | None = None  # default: the whole box again
 
 
 class CouponBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -108,9 +108,27 @@ async def paid_shipment(jobs: Any, phone: str) -> Paid:
 
 
 async def submit_reships(jobs: Any) -> dict[str, int]:
+    """One tick of fulfilment's due work (submissions, polls) for every store, then wait for the worker."""
     from pawpay.tenants.fulfilment.due import DUE_WORK as FULFILMENT_WORK
     from pawpay.tenants.fulfilment.due import FULFILMENT_QUEUE
 
     result = await jobs.scheduler(list(FULFILMENT_WORK)).tick(datetime.now(UTC))
     await jobs.join(FULFILMENT_QUEUE)
     return dict(result.claimed)
+
+
+async def shipped(jobs: Any, ctx: Any, contract: Any) -> Any:
+    """The contract's first period released to the sandbox warehouse as if paid (fulfilment's event), submitted."""
+    from pawpay.platform.hooks import InstallmentPaid
+    from pawpay.platform.jobs.services import tenant_now
+    from pawpay.tenants.contracts import services as contracts
+    from pawpay.tenants.fulfilment import services as fulfilment
+
+    inst = (await contracts.installments(ctx, contract.id))[0]
+    await fulfilment.release_period(ctx, InstallmentPaid(
+        installment_id=str(inst.id), contract_id=str(contract.id), contract_no=contract.contract_no,
+        sequence=inst.sequence, amount_fen=inst.amount_fen, paid_at=await tenant_now(ctx),
+        attempt_id=f"dbt-{inst.id.hex[:20]}"))
+    await submit_reships(jobs)
+    [shipment], _ = await fulfilment.list_shipments(ctx, contract_id=contract.id)
+    return shipment

@@ -11,7 +11,7 @@ import pytest
 from pawpay.platform.jobs.services import advance_tenant_clock
 from pawpay.platform.testing.plugin import login
 from pawpay.tenants.aftersales import services as aftersales
-from tests.integration.aftersales.conftest import jpeg, photo, world
+from tests.integration.aftersales.conftest import jpeg, photo, shipped, world
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("pawpay_database")]
 
@@ -138,3 +138,27 @@ async def test_the_json_api(http: Any) -> None:
     assert done.json()["state"] == "resolved"
     detail = (await http.get(f"/api/v1/aftersales/tickets/{body['id']}")).json()
     assert [e["kind"] for e in detail["events"]] == ["opened", "resolve"]
+
+
+async def test_a_missing_item_is_reshipped_alone(http: Any, jobs_stub: Any) -> None:
+    from pawpay.tenants.fulfilment import services as fulfilment
+
+    w = await world(phone="13912340906")
+    shipment = await shipped(jobs_stub, w.ctx, w.contract)
+    sku = shipment.lines[0].sku
+    ticket = await aftersales.open_ticket(w.ctx, kind="missing", contract_id=w.contract.id, shipment_id=shipment.id,
+                                          description="少了一袋")
+    await login(http, w.s.store.manager_email)
+    url = f"/admin/tickets/{ticket.id}"
+    assert 'name="sku_0"' in (await http.get(url)).text
+    bad = await http.post(f"{url}/reship", data={"postage": "8", "sku_0": sku, "qty_0": "500"})
+    assert bad.status_code == 422
+    nothing = await http.post(f"{url}/reship", data={"postage": "8", "sku_0": sku, "qty_0": "0"})
+    assert nothing.status_code == 422
+    assert (await aftersales.get_ticket(w.ctx, ticket.id)).reship_shipment_id is None
+    ok = await http.post(f"{url}/reship", data={"postage": "8", "sku_0": sku, "qty_0": "1"})
+    assert ok.status_code == 303
+    done = await aftersales.get_ticket(w.ctx, ticket.id)
+    reship = await fulfilment.get_shipment(w.ctx, done.reship_shipment_id)
+    assert [(line.sku, line.quantity) for line in reship.lines] == [(sku, 1)]
+    assert reship.postage_fen == 800

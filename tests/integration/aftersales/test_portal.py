@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from pawpay.tenants.aftersales import services as aftersales
-from pawpay.tenants.fulfilment import services as fulfilment
-from tests.integration.aftersales.conftest import jpeg, submit_reships
+from tests.integration.aftersales.conftest import jpeg, shipped
 from tests.integration.contracts.conftest import add_customer, setup, signed
 from tests.integration.dunning.conftest import move_to_local
 from tests.integration.signing.conftest import last_code
@@ -36,29 +35,14 @@ def _csrf(html: str) -> str:
     return html.split('name="_csrf" value="')[1].split('"', maxsplit=1)[0]
 
 
-async def _pay_and_ship(jobs: Any, ctx: Any, contract: Any) -> Any:
-    from pawpay.platform.hooks import InstallmentPaid
-    from pawpay.platform.jobs.services import tenant_now
-    from pawpay.tenants.contracts import services as contracts
-
-    inst = (await contracts.installments(ctx, contract.id))[0]
-    await fulfilment.release_period(ctx, InstallmentPaid(
-        installment_id=str(inst.id), contract_id=str(contract.id), contract_no=contract.contract_no,
-        sequence=inst.sequence, amount_fen=inst.amount_fen, paid_at=await tenant_now(ctx),
-        attempt_id=f"dbt-{inst.id.hex[:20]}"))
-    await submit_reships(jobs)
-    [shipment], _ = await fulfilment.list_shipments(ctx, contract_id=contract.id)
-    return shipment
-
-
 async def test_a_customer_sees_and_acts_on_their_own_data_only(pawpay_app: Any, jobs_stub: Any) -> None:
     s = await setup(phone="13912341001", openid="")
     await move_to_local(s.ctx, 10)
     mine = await signed(s)
     other_customer, other_pet = await add_customer(s.ctx, phone="13912341002")
     theirs = await signed(s, customer=other_customer, pet=other_pet)
-    my_shipment = await _pay_and_ship(jobs_stub, s.ctx, mine)
-    their_shipment = await _pay_and_ship(jobs_stub, s.ctx, theirs)
+    my_shipment = await shipped(jobs_stub, s.ctx, mine)
+    their_shipment = await shipped(jobs_stub, s.ctx, theirs)
     their_ticket = await aftersales.open_customer_ticket(s.ctx, other_customer.id, kind="complaint",
                                                          contract_id=theirs.id, description="他人的工单")
     slug = s.store.slug

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 from pawpay.platform.hooks import (
+    Capability,
     ChargeRequest,
     PreDebitNotice,
     ProviderContext,
     ProviderError,
     ProviderStatus,
     ReleaseRequest,
+    ShippingInfo,
     SplitReceiver,
     WebhookRejected,
 )
@@ -267,6 +269,45 @@ async def test_the_statement_can_be_told_to_differ(sandbox: SandboxPayments) -> 
     assert ",9905,0" in (await sandbox.download_statement(ctx, day)).decode()
     other = _ctx()
     assert (await sandbox.download_statement(other, day)).decode().splitlines()[1:] == []
+
+
+def _shipped(attempt_id: str, **kw: Any) -> ShippingInfo:
+    values: dict[str, Any] = {"attempt_id": attempt_id, "carrier_code": "SF", "waybill_no": "SF1234567890",
+                              "item_desc": "幼猫粮 2kg", "shipped_at": DEFAULT_NOW,
+                              "receiver_phone_masked": "138****0000"}
+    return ShippingInfo(**{**values, **kw})
+
+
+async def test_shipping_is_reported_once_per_paid_charge(sandbox: SandboxPayments) -> None:
+    assert Capability.SHIPPING_INFO in sandbox.capabilities
+    ctx, paid = _ctx(), _charge(9900)
+    await sandbox.charge(ctx, paid)
+    first = await sandbox.upload_shipping_info(ctx, _shipped(paid.attempt_id))
+    assert (first.status, first.provider_reference) == (ProviderStatus.SUCCEEDED, f"sbx_ship_{paid.attempt_id}")
+    again = await sandbox.upload_shipping_info(ctx, _shipped(paid.attempt_id, waybill_no="SF999"))
+    assert again.status is ProviderStatus.SUCCEEDED, "a re-delivered event must not fail the store"
+    assert sandbox.shipping_infos(ctx.tenant_id) == [_shipped(paid.attempt_id)], "the first report is kept"
+    assert sandbox.shipping_infos(_ctx().tenant_id) == []
+
+
+@pytest.mark.parametrize(("amount_fen", "info", "code"), [
+    (None, {}, "ORDER_NOT_FOUND"),
+    (9901, {}, "CHARGE_NOT_SUCCEEDED"),
+    (9900, {"receiver_phone_masked": ""}, "RECEIVER_PHONE_REQUIRED"),
+])
+async def test_shipping_reports_the_rail_refuses(
+    sandbox: SandboxPayments, amount_fen: int | None, info: dict[str, Any], code: str
+) -> None:
+    ctx, request = _ctx(), _charge(amount_fen or 9900)
+    if amount_fen is not None:
+        await sandbox.charge(ctx, request)
+    result = await sandbox.upload_shipping_info(ctx, _shipped(request.attempt_id, **info))
+    assert (result.status, result.error_code) == (ProviderStatus.FAILED, code)
+    assert sandbox.shipping_infos(ctx.tenant_id) == []
+    other = _ctx()  # another store cannot report this store's charge
+    if amount_fen == 9900:
+        refused = await sandbox.upload_shipping_info(other, _shipped(request.attempt_id))
+        assert refused.error_code == "ORDER_NOT_FOUND"
 
 
 @pytest.mark.parametrize(("merchant_id", "status"), [

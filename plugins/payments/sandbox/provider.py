@@ -38,6 +38,11 @@ fails ``DAILY_LIMIT_EXCEEDED``; a charge or pre-debit notice outside 07:00-22:00
 ``AGREEMENT_TERMINATED``. Agreements need no signature step: any ``agreement_id`` can be charged
 until :meth:`terminate_agreement`.
 
+**Shipping gate** (capability ``SHIPPING_INFO``, WeChat's mini-program rule):
+``upload_shipping_info`` records the first report per succeeded charge (``shipping_infos(tenant)``
+lists them); a repeat answers ``SUCCEEDED``; an unknown or unpaid charge, or SF Express without the
+receiver's masked phone, is ``FAILED``.
+
 ``test_connection``: merchant id ``sandbox_bad_credentials`` fails ``AUTH_FAILED``,
 ``sandbox_unreachable`` is ``NOT_SUBMITTED`` ``UNREACHABLE``; anything else succeeds.
 
@@ -90,6 +95,7 @@ from pawpay.platform.hooks import (
     RawWebhook,
     RefundRequest,
     ReleaseRequest,
+    ShippingInfo,
     SubMerchantApplication,
     WebhookAck,
     WebhookEvent,
@@ -156,7 +162,7 @@ class SandboxPayments:
     capabilities: ClassVar[Capabilities] = frozenset({
         Capability.SUB_MERCHANT_ONBOARDING, Capability.AGREEMENTS, Capability.PRE_DEBIT_NOTICE,
         Capability.FUNDS_HOLD, Capability.SPLIT, Capability.REFUNDS, Capability.PARTIAL_REFUNDS,
-        Capability.STATEMENTS, Capability.WEBHOOKS,
+        Capability.STATEMENTS, Capability.WEBHOOKS, Capability.SHIPPING_INFO,
     })
 
     def __init__(self, *, use_vendor: bool = True) -> None:
@@ -176,6 +182,7 @@ class SandboxPayments:
         self._movements: list[tuple[str, date, str, str, str, str, int]] = []
         # Scripted statement differences per tenant: reference -> "drop" | "duplicate" | ("alter", delta).
         self._statement_script: dict[str, dict[str, Any]] = {}
+        self._shipping: dict[tuple[str, str], ShippingInfo] = {}  # the first report per charge
 
     def _vendor(self) -> VendorClient | None:
         """The out-of-process vendor to call instead of this memory (read per call, so a test may set it)."""
@@ -470,6 +477,36 @@ class SandboxPayments:
             "status": c.result.status.value, "error_code": c.result.error_code, "refunded_fen": c.refunded_fen,
             "released": c.released, "split_fen": c.split_fen, "local_day": c.local_day.isoformat(),
         } for (tenant, attempt_id), c in sorted(self._charges.items()) if tenant == tenant_id]
+
+    # --- the shipping gate ------------------------------------------------------------------------
+
+    async def upload_shipping_info(self, ctx: _Ctx, info: ShippingInfo) -> ProviderResult:
+        """Record what shipped for a succeeded charge (WeChat's mini-program shipping gate, capability
+        ``SHIPPING_INFO``). Once per charge: reporting it again answers ``SUCCEEDED`` and keeps the
+        first report. An unknown or not succeeded charge is ``FAILED`` ``ORDER_NOT_FOUND`` /
+        ``CHARGE_NOT_SUCCEEDED``; SF Express without the receiver's masked phone is ``FAILED``
+        ``RECEIVER_PHONE_REQUIRED`` (as at WeChat)."""
+        if vendor := self._vendor():
+            return await vendor.call("upload_shipping_info", ProviderResult, ctx, info)
+        key = (ctx.tenant_id, info.attempt_id)
+        charge = self._charges.get(key)
+        if charge is None:
+            return _result(ProviderStatus.FAILED, "ORDER_NOT_FOUND", "no such charge for this merchant")
+        if charge.result.status is not ProviderStatus.SUCCEEDED:
+            return _result(ProviderStatus.FAILED, "CHARGE_NOT_SUCCEEDED", "only a paid order ships")
+        reference = f"sbx_ship_{info.attempt_id}"
+        if key in self._shipping:
+            return _result(ProviderStatus.SUCCEEDED, reference=reference, already_reported=True)
+        if info.carrier_code.upper() == "SF" and not info.receiver_phone_masked:
+            return _result(ProviderStatus.FAILED, "RECEIVER_PHONE_REQUIRED", "SF Express needs the receiver's phone")
+        self._shipping[key] = info
+        return _result(ProviderStatus.SUCCEEDED, reference=reference)
+
+    def shipping_infos(self, tenant_id: str) -> list[ShippingInfo]:
+        """The shipping reports the sandbox holds for one store, in the order they came (for tests)."""
+        if vendor := self._vendor():
+            return vendor.call_sync("shipping_infos", list, None, tenant_id)
+        return [info for (tenant, _), info in self._shipping.items() if tenant == tenant_id]
 
     # --- webhooks and statements -------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from pawpay.platform.hooks import (
     RawWebhook,
     RefundRequest,
     ReleaseRequest,
+    ShippingInfo,
     SplitReceiver,
     SubMerchantApplication,
     WebhookRejected,
@@ -56,7 +57,7 @@ T = TypeVar("T")
 # Everything that may cross the wire, by name: the decoder builds nothing else.
 _DATACLASSES: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     AgreementInfo, AgreementRequest, AgreementSession, ChargeRequest, ClientAction, PreDebitNotice,
-    ProviderResult, RawWebhook, RefundRequest, ReleaseRequest, SplitReceiver, SubMerchantApplication,
+    ProviderResult, RawWebhook, RefundRequest, ReleaseRequest, ShippingInfo, SplitReceiver, SubMerchantApplication,
 )}
 _ENUMS: dict[str, type[enum.Enum]] = {cls.__name__: cls for cls in (AgreementState, ProviderStatus)}
 _ERRORS: dict[str, type[ProviderError]] = {"ProviderError": ProviderError, "WebhookRejected": WebhookRejected}
@@ -66,11 +67,6 @@ ACTIONS = frozenset({
     "onboard_sub_merchant", "terminate_agreement", "send_pre_debit_notice", "charge", "close_charge", "refund",
     "release_held_funds", "upload_shipping_info",
 })
-
-
-def register_wire_type(cls: type[Any]) -> None:
-    """Allow another frozen dataclass over the wire (types added to the hooks after this module)."""
-    _DATACLASSES[cls.__name__] = cls
 
 
 def encode(value: Any) -> Any:  # noqa: PLR0911 - one branch per kind of value

@@ -16,7 +16,7 @@ from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import Form
 from pawpay.admin_ui.pages.plans import STAGE_LABELS
 from pawpay.admin_ui.shell import ADMIN, FieldErrors, Pager, Shell, parse_window, redirect
-from pawpay.platform.errors import PawPayError
+from pawpay.platform.errors import NotFound, PawPayError
 from pawpay.platform.hooks.types import NavItem
 from pawpay.platform.identity.roles import AFTER_SALES, FINANCE, FRONT_DESK, MANAGER
 from pawpay.platform.web.deps import TenantCtx
@@ -115,6 +115,8 @@ class ShipmentPages(Controller):
         back = form.text("back") if form.text("back").startswith(PAGE) else f"{PAGE}/{shipment_id}"
         try:
             await fulfilment.retry_shipment(ctx, shipment_id, reason=form.text("reason") or "staff retry")
+        except NotFound:
+            raise  # another store's shipment is a 404, not a flash
         except PawPayError as exc:
             if "%" in exc.detail:
                 return redirect(back, flash(N_("Not done: %(reason)s"), "error", reason=exc.detail))

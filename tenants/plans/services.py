@@ -317,18 +317,21 @@ async def list_plans(ctx: TenantContext, *, species: str | None = None, stage: s
 
 
 async def plan_for_pet(ctx: TenantContext, plan_id: uuid.UUID, *, birthday: date, on_date: date) -> PlanView:
-    """The plan a pet on ``plan_id`` gets on ``on_date``: follows ``next_stage_plan`` while the pet's
-    stage (from its birthday and the store's boundaries) is later than the plan's stage."""
+    """The plan a pet on ``plan_id`` gets on ``on_date``: follows ``next_stage_plan`` while the next
+    plan's stage is one the pet (from its birthday and the store's boundaries) has reached — the
+    rule of ``rules.chain_index``, the same one shipments follow (``stages.period_contents``)."""
     boundaries = await get_stage_boundaries(ctx)
     view = await get_plan(ctx, plan_id)
     pet_stage = rules.stage_for_age(view.species, birthday, on_date, boundaries)
     target = rules.stage_rank(view.species, pet_stage)
     seen = {view.id}
-    while rules.stage_rank(view.species, view.stage) < target and view.next_stage_plan_id is not None:
-        if view.next_stage_plan_id in seen:
-            break  # a cycle cannot be saved; stop rather than loop if one ever exists
-        seen.add(view.next_stage_plan_id)
-        view = await get_plan(ctx, view.next_stage_plan_id)
+    while view.next_stage_plan_id is not None and view.next_stage_plan_id not in seen:
+        # (a cycle cannot be saved; the ``seen`` guard stops rather than loops if one ever exists)
+        nxt = await get_plan(ctx, view.next_stage_plan_id)
+        if nxt.species != view.species or rules.stage_rank(view.species, nxt.stage) > target:
+            break
+        seen.add(nxt.id)
+        view = nxt
     return view
 
 

@@ -260,3 +260,12 @@ async def test_pet_stage_today_and_the_next_switch() -> None:
     assert view.next_stage_on == rules.add_months(pet.birthday, 6)
     assert view.override is None
     assert view.switches == ()
+
+
+async def test_plan_for_pet_follows_the_same_chain_rule_as_the_shipments() -> None:
+    c = await chain(phone="13912340011", kitten_to_adult=True)
+    born = await months_old(c, 7)  # junior today
+    today = rules.add_months(born, 7)
+    assert (await plans.plan_for_pet(c.s.ctx, c.kitten.id, birthday=born, on_date=today)).id == c.kitten.id
+    adult_day = rules.add_months(born, 12)
+    assert (await plans.plan_for_pet(c.s.ctx, c.kitten.id, birthday=born, on_date=adult_day)).id == c.adult.id

@@ -521,6 +521,36 @@ async def _add_events(ctx: TenantContext, shipment_id: uuid.UUID, events: Sequen
     return added
 
 
+def _tracking_changes(row: dict[str, Any], pairs: list[tuple[datetime, str]], latest: str,
+                      carrier_code: str | None, waybill_no: str | None, now: datetime) -> dict[str, Any]:
+    """The columns to change for the stored events (none: nothing new)."""
+    values: dict[str, Any] = {}
+    if row["status"] in (rules.PENDING, rules.EXCEPTION):  # the warehouse has it after all (unknown, then a webhook)
+        values.update(submit_at=None, submit_lease_until=None, needs_query=False, accepted_at=now)
+        if latest not in rules.FINAL:
+            values["poll_at"] = now + rules.POLL_EVERY
+    if latest != row["status"]:
+        values["status"] = latest
+    carrier = row["carrier_code"] or carrier_code
+    waybill = row["waybill_no"] or waybill_no
+    if carrier != row["carrier_code"]:
+        values["carrier_code"] = carrier
+    if waybill != row["waybill_no"]:
+        values["waybill_no"] = waybill
+    shipped_at = rules.first_at(pairs, rules.LEFT_WAREHOUSE)
+    if row["shipped_at"] is None and shipped_at is not None and waybill:
+        values["shipped_at"] = shipped_at
+    delivered_at = rules.first_at(pairs, frozenset({"delivered"}))
+    if row["delivered_at"] is None and delivered_at is not None:
+        values["delivered_at"] = delivered_at
+    last_at = max(at for at, _ in pairs)
+    if row["last_event_at"] != last_at:
+        values["last_event_at"] = last_at
+    if latest in rules.FINAL and row["shipping_info_status"] != "pending":
+        values["poll_at"] = None
+    return values
+
+
 async def _apply_tracking(ctx: TenantContext, shipment_id: uuid.UUID, events: Sequence[TrackingEvent],
                           carrier_code: str | None, waybill_no: str | None, source: str) -> bool:
     """Store new tracking events and move the shipment to its latest state (inside a tenant scope).
@@ -533,55 +563,43 @@ async def _apply_tracking(ctx: TenantContext, shipment_id: uuid.UUID, events: Se
     latest = rules.latest_state(pairs)
     if latest is None:
         return False
-    values: dict[str, Any] = {}
-    if row["status"] in (rules.PENDING, rules.EXCEPTION) and latest:
-        values.update(submit_at=None, needs_query=False)  # the warehouse has it after all
-    if latest != row["status"]:
-        values["status"] = latest
-    carrier = row["carrier_code"] or carrier_code
-    waybill = row["waybill_no"] or waybill_no
-    if carrier != row["carrier_code"]:
-        values["carrier_code"] = carrier
-    if waybill != row["waybill_no"]:
-        values["waybill_no"] = waybill
-    shipped_at = rules.first_at(pairs, rules.LEFT_WAREHOUSE)
-    newly_shipped = row["shipped_at"] is None and shipped_at is not None and bool(waybill)
-    if newly_shipped:
-        values["shipped_at"] = shipped_at
-    delivered_at = rules.first_at(pairs, frozenset({"delivered"}))
-    newly_delivered = row["delivered_at"] is None and delivered_at is not None
-    if newly_delivered:
-        values["delivered_at"] = delivered_at
-    last_at = max(at for at, _ in pairs)
-    if row["last_event_at"] != last_at:
-        values["last_event_at"] = last_at
-    if latest in rules.FINAL and row["shipping_info_status"] != "pending":
-        values["poll_at"] = None
+    now = await tenant_now(ctx)
+    values = _tracking_changes(row, pairs, latest, carrier_code, waybill_no, now)
     if not values:
         return False
     await _update(shipment_id, values)
-    view = _view(await _row(shipment_id), await tenant_now(ctx))
-    if newly_shipped:
-        await record(ctx, "fulfilment.shipped", target_type="shipment", target_id=str(shipment_id),
-                     after={"carrier_code": carrier, "waybill_no": waybill, "late": view.late})
-        event = ShipmentShipped(
-            shipment_id=str(view.id), contract_id=str(view.contract_id), contract_no=view.contract_no,
-            installment_id=str(view.installment_id) if view.installment_id else None,
-            attempt_id=view.attempt_id or None, carrier_code=str(carrier), waybill_no=str(waybill),
-            item_desc=rules.item_desc([{"sku": x.sku, "name": x.name, "quantity": x.quantity} for x in view.lines]),
-            shipped_at=view.shipped_at or shipped_at,  # type: ignore[arg-type]
-        )
-
-        async def _shipped() -> None:
-            from pawpay.platform.events import services as events_
-
-            await _notify(ctx, view, "shipped")
-            await events_.broadcast("pawpay_shipment_shipped", tenant_id=str(ctx.tenant_id), shipment=event)
-
-        after_commit(_shipped)
-    if newly_delivered:
+    view = _view(await _row(shipment_id), now)
+    if "accepted_at" in values:
+        await record(ctx, "fulfilment.accepted", target_type="shipment", target_id=str(shipment_id),
+                     after={"order_id": row["order_id"], "by": source})
+        after_commit(lambda: _notify(ctx, view, "notice"))
+    if "shipped_at" in values:
+        await _announce_shipped(ctx, view)
+    if "delivered_at" in values:
         after_commit(lambda: _notify(ctx, view, "delivered"))
     return True
+
+
+async def _announce_shipped(ctx: TenantContext, view: ShipmentView) -> None:
+    """Audit the shipping; after commit tell the customer and broadcast ``pawpay_shipment_shipped``."""
+    assert view.shipped_at is not None
+    await record(ctx, "fulfilment.shipped", target_type="shipment", target_id=str(view.id),
+                 after={"carrier_code": view.carrier_code, "waybill_no": view.waybill_no, "late": view.late})
+    event = ShipmentShipped(
+        shipment_id=str(view.id), contract_id=str(view.contract_id), contract_no=view.contract_no,
+        installment_id=str(view.installment_id) if view.installment_id else None,
+        attempt_id=view.attempt_id or None, carrier_code=view.carrier_code or "", waybill_no=view.waybill_no or "",
+        item_desc=rules.item_desc([{"sku": x.sku, "name": x.name, "quantity": x.quantity} for x in view.lines]),
+        shipped_at=view.shipped_at,
+    )
+
+    async def _shipped() -> None:
+        from pawpay.platform.events import services as events_
+
+        await _notify(ctx, view, "shipped")
+        await events_.broadcast("pawpay_shipment_shipped", tenant_id=str(ctx.tenant_id), shipment=event)
+
+    after_commit(_shipped)
 
 
 async def on_parcel_event(ctx: TenantContext, event: WebhookEvent) -> None:

@@ -165,3 +165,21 @@ async def test_a_shipment_not_shipped_within_24_hours_is_late(jobs_stub: Any) ->
     assert total == 1
     assert late[0].id == slow.id
     assert (await fulfilment.list_shipments(w.ctx, late=False, contract_id=w.contract.id))[1] == 0
+
+
+async def test_a_webhook_after_an_unknown_answer_settles_the_shipment_without_a_resend(jobs_stub: Any) -> None:
+    w = await world(phone="13912340094")  # sandbox: UNKNOWN TIMEOUT, but the order arrived
+    shipment = await pay(w)
+    await tick(jobs_stub)
+    assert (await fulfilment.get_shipment(w.ctx, shipment.id)).last_error_code == "TIMEOUT"
+    await receive("warehouses", "sandbox", w.ctx.tenant_id, await _webhook(w, shipment.order_id))
+    await _process_all(w.ctx.tenant_id)
+    view = await fulfilment.get_shipment(w.ctx, shipment.id)
+    assert (view.status, view.attempts) == ("accepted", 1)
+    await advance(w.ctx, minutes=5)
+    await tick(jobs_stub)  # no submission is due any more; the poll takes over
+    assert (await fulfilment.get_shipment(w.ctx, shipment.id)).attempts == 1
+    assert [m.template for m in await w.inbox()] == ["SMS_SHIPMENT_NOTICE"]
+    await advance(w.ctx, hours=7)
+    await tick(jobs_stub)
+    assert (await fulfilment.get_shipment(w.ctx, shipment.id)).status == "shipped", "polled"

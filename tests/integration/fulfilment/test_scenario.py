@@ -102,6 +102,11 @@ async def test_a_busy_warehouse_is_retried_and_the_box_ships_once(jobs_stub: Any
     warehouse, _ = await provider_for(store.ctx, "warehouses")
     assert warehouse.orders(str(store.ctx.tenant_id)) == [done.order_id], "one order at the warehouse"
     assert (await fulfilment.list_shipments(store.ctx, contract_id=contract.id))[1] == 1
+    # The rail holds the debit's funds until the shipping is reported (the sandbox's shipping gate).
+    rail, _ = await provider_for(store.ctx, "payments")
+    [report] = rail.shipping_infos(str(store.ctx.tenant_id))
+    assert (report.attempt_id, report.waybill_no) == (done.attempt_id, done.waybill_no)
+    assert done.shipping_info_status == "uploaded"
 
 
 async def test_an_out_of_stock_refusal_waits_in_the_queue_and_a_staff_retry_ships_once(jobs_stub: Any) -> None:

@@ -11,20 +11,22 @@ The moving parts:
   this process and the workers reach it through ``PAWPAY_SANDBOX_PAYMENTS_URL``. It can hold its
   answer to a charge it has already made, which opens a deterministic window to kill the worker
   after the money was taken and before the worker recorded it;
-* real ``pawpay worker`` processes (:class:`WorkerProcess`), killed with SIGKILL on their process
-  group and restarted;
-* two schedulers ticking concurrently (:class:`Schedulers`) on the stores' clock, moved past the
-  leases after each kill (instead of waiting minutes of real time);
+* real ``pawpay worker`` processes (:class:`Workers`), killed with SIGKILL on their process group
+  and replaced;
+* two schedulers ticking concurrently (:class:`Schedulers`), their tick time moved past the leases
+  after each kill (instead of waiting minutes of real time);
 * a courier (:class:`Courier`) handing the vendor's webhooks to the real webhook pipeline (stored,
   verified, de-duplicated, processed by the workers), twice each, shuffled, while the workers run.
 
 Day 1 (the 10th): store C's one payer is charged; the vendor takes the money but answers after the
-worker's timeout: the attempt is recorded ``unknown`` and resolved later by a query or the webhook.
-Day 2 (the 15th): 10 debits over three stores (on-time payers, late successes, a decline that opens
+worker's timeout (``PAWPAY_SANDBOX_PAYMENTS_TIMEOUT``): the attempt is recorded ``unknown`` and
+resolved later by a query or the webhook.
+Day 2 (the 15th): 9 debits over three stores (on-time payers, late successes, a decline that opens
 the dunning ladder). Kill 1 is deterministic: the vendor holds store A's (and, if it comes within a
 second, store B's) first on-time charge and the worker is killed while it waits. Then a seeded random
 schedule of kills at random moments of the run, each worker replaced by one started before the kill
-(two workers overlap, as in production). The last worker finishes the day.
+(two workers overlap, as in production); after the first kill the vendor answers every charge half
+a second late, so these kills land mid-run. The last worker finishes the day.
 """
 
 from __future__ import annotations

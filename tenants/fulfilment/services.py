@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
-from pawpay.platform.errors import Conflict, NotFound, ValidationFailed
+from pawpay.platform.errors import Conflict, NotFound, PawPayError, ValidationFailed
 from pawpay.platform.hooks import (
     Capability,
     InstallmentPaid,
@@ -419,7 +419,15 @@ async def submit_shipment(ctx: TenantContext, shipment_id: uuid.UUID) -> str:
             await _update(shipment_id, {"submit_lease_until": None})
             return str(row["status"])
         if not row["contents_resolved"]:
-            resolved = await _resolve_contents(ctx, row, now)
+            try:
+                resolved = await _resolve_contents(ctx, row, now)
+            except PawPayError as exc:  # e.g. the plan's next stage is gone: staff decide, visibly
+                error = {"last_error_code": "CONTENTS_UNAVAILABLE", "last_error_message": exc.detail[:500]}
+                await _update(shipment_id, {**error, "status": rules.EXCEPTION, "submit_at": None,
+                                            "submit_lease_until": None})
+                await record(ctx, "fulfilment.exception", target_type="shipment", target_id=str(shipment_id),
+                             after={"order_id": row["order_id"], **error})
+                return rules.EXCEPTION
             await _update(shipment_id, resolved)
             row = await _row(shipment_id)
         lines = _lines(row["lines"])

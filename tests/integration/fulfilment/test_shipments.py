@@ -4,13 +4,15 @@ same order id, query after a timeout, backoff after a busy warehouse) — never 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 
 from pawpay.platform.audit.services import AuditFilter, list_entries
 from pawpay.platform.errors import Conflict, ValidationFailed
-from pawpay.platform.hooks import ProviderStatus
+from pawpay.platform.hooks import InstallmentPaid, ProviderStatus
+from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.providers.services import set_store_provider
 from pawpay.platform.tenancy.scope import tenant_scope
 from pawpay.tenants.fulfilment import rules
@@ -143,3 +145,13 @@ async def test_orders_go_out_only_in_the_warehouses_order_hours(jobs_stub: Any) 
     await tick(jobs_stub)
     opened = await fulfilment.get_shipment(w.ctx, shipment.id)
     assert (opened.status, opened.attempts) == ("accepted", 1)
+
+
+async def test_a_period_whose_contents_cannot_be_chosen_waits_in_the_exception_queue(jobs_stub: Any) -> None:
+    w = await world()
+    orphan = await fulfilment.release_period(w.ctx, InstallmentPaid(
+        installment_id=str(uuid.uuid4()), contract_id=str(uuid.uuid4()), contract_no="PP-GONE", sequence=1,
+        amount_fen=100, paid_at=await tenant_now(w.ctx), attempt_id="dbt-orphan"))
+    await tick(jobs_stub)  # the contract is not found: nothing goes to the warehouse, staff see why
+    view = await fulfilment.get_shipment(w.ctx, orphan.id)
+    assert (view.status, view.last_error_code, view.attempts) == ("exception", "CONTENTS_UNAVAILABLE", 0)

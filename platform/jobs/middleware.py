@@ -189,7 +189,10 @@ class PiccoloPoolMiddleware(Middleware):
         self.min_size = min_size
         self.max_size = max_size
 
-    def after_worker_boot(self, broker: Broker, worker: Worker) -> None:
+    # Before, not after, the boot: dramatiq's worker threads take messages as soon as they start,
+    # which is before ``after_worker_boot`` runs (the first message found no pool). AsyncIO's own
+    # ``before_worker_boot`` has started the loop thread by now (it comes first in the stack).
+    def before_worker_boot(self, broker: Broker, worker: Worker) -> None:
         from pawpay.platform.db.engine import start_pool
 
         _loop_thread().run_coroutine(start_pool(self.min_size, self.max_size))

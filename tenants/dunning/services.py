@@ -660,7 +660,7 @@ async def _contact(ctx: TenantContext, *, case_id: uuid.UUID | None, installment
     await DunningContact.insert(DunningContact(
         tenant_id=ctx.tenant_id, case_id=case_id, installment_id=installment_id, contract_id=contract_id,
         channel=channel, template_code=template_code[:64], body=body, outcome=outcome[:32], detail=detail,
-        actor=actor[:255], created_at=utcnow()))
+        actor=actor[:255], created_at=await tenant_now(ctx)))  # the store's time: test clocks, quiet hours
 
 
 async def _log_action(ctx: TenantContext, kind: str, *, installment_id: uuid.UUID | None,
@@ -671,7 +671,7 @@ async def _log_action(ctx: TenantContext, kind: str, *, installment_id: uuid.UUI
     await DunningAction.insert(DunningAction(
         tenant_id=ctx.tenant_id, kind=kind, installment_id=installment_id, contract_id=contract_id, case_id=case_id,
         actor=actor or _actor(ctx), actor_id=ctx.actor_id, detail=json.dumps(detail, default=str),
-        created_at=utcnow()))
+        created_at=await tenant_now(ctx)))
     await record(ctx, f"dunning.{kind}", target_type="installment" if installment_id else "contract",
                  target_id=str(installment_id or contract_id or ""), after=detail)
 
@@ -705,7 +705,7 @@ async def _insert_task(ctx: TenantContext, *, kind: str, installment_id: uuid.UU
     await DunningTask.insert(DunningTask(
         id=task_id, tenant_id=ctx.tenant_id, kind=kind, installment_id=installment_id, contract_id=contract_id,
         case_id=case_id, assignee_id=assignee_id, assignee_role=assignee_role[:32], due_at=due_at,
-        promised_on=promised_on, status="open", note=note[:2000], created_at=utcnow()))
+        promised_on=promised_on, status="open", note=note[:2000], created_at=await tenant_now(ctx)))
     await record(ctx, "dunning.task_created", target_type="dunning_task", target_id=str(task_id),
                  after={"kind": kind, "installment_id": str(installment_id) if installment_id else None,
                         "assignee_id": str(assignee_id) if assignee_id else None, "due_at": due_at.isoformat()})
@@ -782,7 +782,7 @@ async def complete_task(ctx: TenantContext, task_id: uuid.UUID, *, note: str = "
         task = await get_task(ctx, task_id)
         if task.status != "open":
             raise BusinessRuleViolation("the task is closed already", code=code(DunningErrorCode.DUNNING_TASK_CLOSED))
-        await DunningTask.update({DunningTask.status: "done", DunningTask.done_at: utcnow(),
+        await DunningTask.update({DunningTask.status: "done", DunningTask.done_at: await tenant_now(ctx),
                                   DunningTask.done_by: _actor(ctx),
                                   DunningTask.note: (task.note + ("\n" + note if note else ""))[:2000]}).where(
             (DunningTask.tenant_id == ctx.tenant_id) & (DunningTask.id == task_id))

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import sys
@@ -209,8 +210,8 @@ async def due_count(owner: asyncpg.Connection) -> int:
         "SELECT count(*) FROM installment WHERE due_on = $1 AND status IN ('due', 'failed')", DUE_ON))
 
 
-async def debit_day(total: int, threads: int, batch_size: int, owner: asyncpg.Connection
-                    ) -> tuple[float, int, float]:
+async def debit_day(total: int, threads: int, batch_size: int, owner: asyncpg.Connection,
+                    profile: Path | None = None) -> tuple[float, int, float]:
     """The timed part: scheduler ticks and the worker until every installment is paid and heard of.
     Then (timed apart) until every receipt left the outbox."""
     from pawpay.platform.hooks import hookimpl
@@ -234,6 +235,9 @@ async def debit_day(total: int, threads: int, batch_size: int, owner: asyncpg.Co
     try:
         async with running_jobs(None, threads=threads) as jobs:
             scheduler = Scheduler(jobs.broker, [DEBIT_ATTEMPTS], batch_size=batch_size)
+            profiler = cProfile.Profile() if profile else None
+            if profiler:
+                profiler.enable()
             started = time.perf_counter()
             stop = asyncio.Event()
 
@@ -247,6 +251,9 @@ async def debit_day(total: int, threads: int, batch_size: int, owner: asyncpg.Co
             try:
                 await asyncio.wait_for(until_settled(done, owner), timeout=max(600, total / 20))
                 seconds = time.perf_counter() - started
+                if profiler and profile:
+                    profiler.disable()
+                    profiler.dump_stats(profile)
                 await asyncio.wait_for(receipts_sent(owner), timeout=max(600, total / 20))
                 receipt_seconds = time.perf_counter() - started - seconds
             finally:
@@ -351,7 +358,8 @@ async def run(args: argparse.Namespace, server_dsn: str) -> Report:
                 assert await due_count(owner) == total, "every first installment is due on the debit day"
                 clock.set(DEBIT_AT.astimezone(UTC))
                 say(f"debit day: {total} installments due, {args.threads} worker threads …")
-                seconds, left, receipt_seconds = await debit_day(total, args.threads, args.batch_size, owner)
+                seconds, left, receipt_seconds = await debit_day(total, args.threads, args.batch_size, owner,
+                                                                 args.profile)
                 assert left == 0, f"{left} installments left unpaid"
                 await check(contexts, args.contracts)
                 say(f"ceiling: single-row INSERT transactions on {pool} connections for {args.ceiling_seconds}s …")
@@ -398,6 +406,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=16, help="worker actors at a time (default 16)")
     parser.add_argument("--batch-size", type=int, default=100, help="rows per claim (default 100, as in production)")
     parser.add_argument("--ceiling-seconds", type=float, default=5.0, help="how long the ceiling loop runs")
+    parser.add_argument("--profile", type=Path, metavar="PATH",
+                        help="cProfile the timed part only (slower!) and write the stats to PATH")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH")
     args = parser.parse_args(argv)
     args.stores = args.stores or (5 if args.quick else 100)

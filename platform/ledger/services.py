@@ -307,9 +307,11 @@ async def _lock_accounts(ctx: TenantContext, codes: list[str]) -> dict[str, dict
     missing = [code for code in wanted if code not in found]
     if missing:
         raise NotFound("ledger account not found", account_code=missing[0])
-    for code in wanted:
-        await LedgerAccount.raw("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))",
-                                f"ledger_account:{found[code]['id']}")
+    # One statement: the locks are taken row by row in the array's order (code order).
+    await LedgerAccount.raw(
+        "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest({}::text[]) AS k",
+        [f"ledger_account:{found[code]['id']}" for code in wanted],
+    )
     rows = await LedgerAccount.raw(
         "SELECT id, code, kind, may_go_negative, balance_signed FROM ledger_account "
         "WHERE tenant_id = {} AND code = ANY({}) ORDER BY code",

@@ -17,8 +17,9 @@ How a batch runs (:func:`run_batch`, actor ``run_debit_batch``; docs/billing.md)
    Any other answer (declined, unknown, not submitted) and any installment closed or failed
    meanwhile are recorded by :func:`~pawpay.tenants.billing.services.apply_outcome` one by one,
    each in its own transaction, after that.
-4. After commit, ``pawpay_installment_paid`` is broadcast once per installment, as for a single
-   attempt (outside any scope; each listener opens its own).
+4. After commit, ``pawpay_installment_paid`` is broadcast once per installment, the listeners of
+   the batch sharing one transaction of the store's scope (a savepoint per event), see
+   :func:`announce_paid`.
 
 Receipts leave the critical path: a success sets ``receipt_due_at``; the same due work claims due
 receipts with what is left of a tick once no debit is waiting, and :func:`send_receipts` sends
@@ -93,13 +94,18 @@ async def debit_batch(ctx: TenantContext, attempt_ids: Sequence[str]) -> None:
     """Run due attempts of one store together (see the module's docstring); idempotent like
     :func:`~pawpay.tenants.billing.services.process_attempt` (an attempt no longer due is left alone)."""
     submitted, one_by_one, provider, pctx, limits, now = await _submit(ctx, attempt_ids)
+    if submitted:
+        await _charge_and_record(ctx, submitted, provider, pctx, limits, now)
+    # After the plain ones (submitted, so charged first: a slow query here cannot hold them up).
     for attempt_id in one_by_one:
         try:
             await services.process_attempt(ctx, attempt_id)
         except Exception:  # its lease runs out and it is claimed again; the others go on
             log.exception("debit attempt failed", extra={"attempt_id": attempt_id})
-    if not submitted:
-        return
+
+
+async def _charge_and_record(ctx: TenantContext, submitted: list[_Submitted], provider: Any, pctx: Any,
+                             limits: Any, now: datetime) -> None:
     answers = await asyncio.gather(*(provider.charge(pctx, s.request) for s in submitted), return_exceptions=True)
     results: dict[str, ProviderResult] = {}
     for s, answer in zip(submitted, answers, strict=True):
@@ -262,12 +268,39 @@ async def _record(
 
 
 async def announce_paid(ctx: TenantContext, events: Sequence[InstallmentPaid]) -> None:
-    """``pawpay_installment_paid`` once per installment, in order, outside any scope (the hook's
-    contract: each listener opens its own)."""
+    """``pawpay_installment_paid`` once per installment, in order, after the payments committed.
+
+    The listeners of a batch share ONE transaction of the store's tenant scope (theirs join it when
+    they open ``tenant_scope`` for this store), with a savepoint per event: one commit per batch
+    instead of one per listener and installment (dunning's close_case and fulfilment's
+    release_period each opened their own). When a listener breaks that transaction (its SQL
+    failed), the event's work is rolled back to its savepoint and the event is broadcast again
+    after the commit the hook's usual way (outside any scope, each listener in its own
+    transaction), so the other listeners' work for it is not lost: listeners are idempotent per
+    installment (the hook's contract), and only in that case hear an event twice.
+    """
     from pawpay.platform.events import services as event_services
 
-    for event in events:
+    again: list[InstallmentPaid] = []
+    async with tenant_scope(ctx) as tx:
+        conn = tx.connection
+        await conn.execute(f"SAVEPOINT {_EVENT_SAVEPOINT}")
+        for event in events:
+            await event_services.broadcast("pawpay_installment_paid", tenant_id=str(ctx.tenant_id),
+                                           installment=event)
+            try:  # keep this event's work and start the next one's, in one round trip
+                await conn.execute(f"RELEASE SAVEPOINT {_EVENT_SAVEPOINT}; SAVEPOINT {_EVENT_SAVEPOINT}")
+            except Exception:  # a listener broke the transaction: undo this event's part, keep the others'
+                log.warning("an installment paid listener broke the batch's transaction; broadcasting again "
+                            "on its own", extra={"attempt_id": event.attempt_id})
+                await conn.execute(f"ROLLBACK TO SAVEPOINT {_EVENT_SAVEPOINT}")  # the savepoint stays
+                again.append(event)
+        await conn.execute(f"RELEASE SAVEPOINT {_EVENT_SAVEPOINT}")
+    for event in again:
         await event_services.broadcast("pawpay_installment_paid", tenant_id=str(ctx.tenant_id), installment=event)
+
+
+_EVENT_SAVEPOINT = "installment_paid_event"
 
 
 async def send_receipts(ctx: TenantContext, attempt_ids: Sequence[str]) -> None:
@@ -275,6 +308,16 @@ async def send_receipts(ctx: TenantContext, attempt_ids: Sequence[str]) -> None:
     the key ``receipt-<attempt id>`` makes a resend a no-op at the provider."""
     from pawpay.tenants.contracts import services as contracts
 
+    zone = await services._time_zone(ctx)
+    now = await tenant_now(ctx)
+    if await services._quiet(ctx, now, zone):
+        # Deferred receipts never reach a customer in quiet hours: due again at 08:00 store time.
+        async with tenant_scope(ctx):
+            await DebitAttempt.raw(
+                "UPDATE debit_attempt SET receipt_due_at = {}, receipt_lease_until = NULL WHERE tenant_id = {} "
+                "AND id = ANY({}) AND receipt_due_at IS NOT NULL", services.after_quiet(now, zone), ctx.tenant_id,
+                sorted(set(attempt_ids)))
+        return
     async with tenant_scope(ctx):
         rows = await DebitAttempt.raw(
             "SELECT id, installment_id, contract_id, amount_fen, resolved_at FROM debit_attempt "

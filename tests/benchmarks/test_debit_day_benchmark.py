@@ -40,3 +40,5 @@ def test_the_quick_debit_day_benchmark_reports_its_figures(tmp_path: Path) -> No
         assert isinstance(report[key], int | float)
         assert math.isfinite(report[key])
         assert report[key] > 0, key
+    # The benchmark waits until the receipts' outbox is empty (timed apart from the debits).
+    assert report["meta"]["receipts_drained_seconds"] >= 0

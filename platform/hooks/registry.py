@@ -23,7 +23,7 @@ from pawpay.platform.hooks.credit import CreditProvider
 from pawpay.platform.hooks.financing import FinancingProvider
 from pawpay.platform.hooks.identity import IdentityProvider
 from pawpay.platform.hooks.notifications import NotificationProvider
-from pawpay.platform.hooks.payments import PaymentsProvider
+from pawpay.platform.hooks.payments import PaymentsProvider, ShippingInfoUploader
 from pawpay.platform.hooks.providers import (
     Capability,
     ProviderCategory,
@@ -40,6 +40,11 @@ PROTOCOLS: Mapping[ProviderCategory, type] = {
     ProviderCategory.NOTIFICATIONS: NotificationProvider,
     ProviderCategory.IDENTITY: IdentityProvider,
     ProviderCategory.FINANCING: FinancingProvider,
+}
+
+# Operations a provider implements only when it declares the capability: (category, capability) → Protocol.
+OPTIONAL_PROTOCOLS: Mapping[tuple[ProviderCategory, Capability], type] = {
+    (ProviderCategory.PAYMENTS, Capability.SHIPPING_INFO): ShippingInfoUploader,
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -191,8 +196,12 @@ class ProviderCatalog:
         capabilities = getattr(provider, "capabilities", None)
         if not isinstance(capabilities, frozenset) or not all(isinstance(c, Capability) for c in capabilities):
             raise ProviderRegistrationError(f"{where}: capabilities must be a frozenset of Capability")
-        if Capability.SHIPPING_INFO in capabilities and not callable(getattr(provider, "upload_shipping_info", None)):
-            raise ProviderRegistrationError(f"{where}: declares shipping_info but has no upload_shipping_info")
+        for (optional_cat, capability), optional in OPTIONAL_PROTOCOLS.items():
+            if optional_cat is not cat or capability not in capabilities:
+                continue
+            absent = [m for m in _protocol_members(optional) if not callable(getattr(provider, m, None))]
+            if absent:
+                raise ProviderRegistrationError(f"{where}: declares {capability.value} but has no {', '.join(absent)}")
         registered = RegisteredProvider(
             category=cat, name=name, plugin=plugin, provider=provider, config_schema=schema,
             label=label or name, description=description,

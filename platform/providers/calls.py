@@ -65,7 +65,7 @@ from pawpay.platform.hooks.providers import (
     ProviderStatus,
     RailLimits,
 )
-from pawpay.platform.hooks.registry import PROTOCOLS
+from pawpay.platform.hooks.registry import OPTIONAL_PROTOCOLS, PROTOCOLS
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,9 @@ def is_read(operation: str) -> bool:
 @functools.cache
 def operation(category: str, name: str) -> Operation | None:
     """The guard's policy for ``category``/``name``, or ``None`` for what it passes through."""
-    protocol = PROTOCOLS[ProviderCategory(category)]
-    member = getattr(protocol, name, None)
+    cat = ProviderCategory(category)
+    protocols = [PROTOCOLS[cat], *(p for (c, _), p in OPTIONAL_PROTOCOLS.items() if c is cat)]
+    member = next((m for m in (getattr(p, name, None) for p in protocols) if m is not None), None)
     if member is None or not inspect.iscoroutinefunction(member):
         return None
     returns = typing.get_type_hints(member)["return"]

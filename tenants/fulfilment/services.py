@@ -22,7 +22,6 @@ anything else; ``NOT_SUBMITTED`` (busy, rate-limited, unreachable) → retried w
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -63,7 +62,6 @@ from pawpay.tenants.fulfilment.tables import FulfilmentShipment, FulfilmentTrack
 log = logging.getLogger(__name__)
 
 KINDS = ("period", "reship")
-SHIPPING_INFO_TIMEOUT = 10.0  # seconds; the optional payments operation is not behind the guard's table
 NOTICE_SMS_TEMPLATE = "SMS_SHIPMENT_NOTICE"
 NOTICE_MP_TEMPLATE = "shipment_notice"
 SHIPPED_SMS_TEMPLATE = "SMS_SHIPMENT_SHIPPED"
@@ -669,7 +667,7 @@ async def upload_shipping_info(ctx: TenantContext, shipment_id: uuid.UUID) -> st
     """Tell the store's payment rail that a period's box shipped, when the rail settles only after
     shipping (capability ``SHIPPING_INFO``, WeChat mini-program 发货信息管理). Idempotent; returns the
     upload status (``not_needed``, ``uploaded``, ``pending`` (retried by the poll), ``failed``)."""
-    from pawpay.platform.providers.services import provider_for
+    from pawpay.platform.providers.services import guarded_provider_for
     from pawpay.tenants.customers import services as customers
 
     async with tenant_scope(ctx):
@@ -679,7 +677,7 @@ async def upload_shipping_info(ctx: TenantContext, shipment_id: uuid.UUID) -> st
         if not row["attempt_id"] or not row["waybill_no"] or row["shipped_at"] is None:
             await _update(shipment_id, {"shipping_info_status": "not_needed"})
             return "not_needed"
-        provider, pctx = await provider_for(ctx, "payments")
+        provider, pctx = await guarded_provider_for(ctx, "payments")
         if Capability.SHIPPING_INFO not in getattr(provider, "capabilities", frozenset()):
             await _update(shipment_id, {"shipping_info_status": "not_needed"})
             return "not_needed"
@@ -690,9 +688,8 @@ async def upload_shipping_info(ctx: TenantContext, shipment_id: uuid.UUID) -> st
                         receiver_phone_masked=rules.mask_phone(person.phone if person else ""),
                         payer_reference=person.wechat_openid if person else "")
     try:
-        result = await asyncio.wait_for(provider.upload_shipping_info(pctx, info), SHIPPING_INFO_TIMEOUT)
-        if not isinstance(result, ProviderResult):
-            raise TypeError("upload_shipping_info returned no ProviderResult")
+        # The guard times the call out and turns a fault or a wrong value into UNKNOWN.
+        result = await provider.upload_shipping_info(pctx, info)
     except Exception as exc:  # the rail may or may not have it: retried later (idempotent per charge)
         code_ = exc.code if isinstance(exc, ProviderError) else ("TIMEOUT" if isinstance(exc, TimeoutError)
                                                                  else "PROVIDER_FAULT")

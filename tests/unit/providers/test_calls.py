@@ -162,6 +162,11 @@ def test_operations_are_classified_from_the_protocols() -> None:
     assert test.is_read
     assert operation("payments", "rail_limits") is None  # synchronous: passed through
     assert operation("payments", "webhook_ack") is None
+    # An operation of an optional capability's protocol is guarded like the rest (an action).
+    shipping = operation("payments", "upload_shipping_info")
+    assert shipping is not None
+    assert (shipping.is_read, shipping.timeout, shipping.returns) == (False, DEFAULT_TIMEOUT, ProviderResult)
+    assert operation("warehouses", "upload_shipping_info") is None
 
 
 # --- actions -------------------------------------------------------------------------------------

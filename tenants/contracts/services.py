@@ -39,7 +39,7 @@ from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
 from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.events import services as events
-from pawpay.platform.hooks import ContractSigned, MiniProgramMessage, ProviderResult, SmsMessage
+from pawpay.platform.hooks import ContractSigned
 from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.ledger import services as ledger
 from pawpay.platform.merchants import services as merchants
@@ -433,13 +433,10 @@ def signing_message_text(store_name: str, view: ContractView) -> str:
 
 
 async def send_signing_messages(ctx: TenantContext, view: ContractView) -> None:
-    """Send the signing-success SMS and (when the customer has an openid) mini-program message through
-    the store's notification provider and store each outcome per customer. Never raises."""
-    from pawpay.platform.providers.services import guarded_provider_for
-
+    """The signing-success SMS (and mini-program message when the customer has an openid), through
+    ``customers.send_message`` (stored per customer). Never raises."""
     try:
         tenant = await get_own_tenant(ctx)
-        person = await customers.contact(ctx, view.customer_id)
         body = signing_message_text(tenant.name, view)
         params = {"contract_no": view.contract_no, "plan": view.plan_name,
                   "first_debit": view.first_due_on.isoformat() if view.first_due_on else "",
@@ -448,43 +445,13 @@ async def send_signing_messages(ctx: TenantContext, view: ContractView) -> None:
     except Exception:
         log.exception("signing messages: could not prepare", extra={"contract_id": str(view.id)})
         return
-    try:
-        provider, pctx = await guarded_provider_for(ctx, "notifications")
-    except Exception as exc:
-        log.warning("signing messages: no notification provider", extra={"contract_id": str(view.id),
-                                                                          "error": type(exc).__name__})
-        await _store_message(ctx, view, "sms", SMS_TEMPLATE, body, None)
-        return
-    sends: list[tuple[str, str, Any]] = [
-        ("sms", SMS_TEMPLATE, SmsMessage(message_id=f"contract-signed-sms:{view.id}", phone=person.phone,
-                                         template_code=SMS_TEMPLATE, params=params))]
-    if person.wechat_openid:
-        sends.append(("mini_program", MINI_PROGRAM_TEMPLATE, MiniProgramMessage(
-            message_id=f"contract-signed-mp:{view.id}", openid=person.wechat_openid,
-            template_id=MINI_PROGRAM_TEMPLATE, data=params, page=f"pages/contracts/detail?no={view.contract_no}")))
-    for channel, template, message in sends:
-        result: ProviderResult | None = None
-        try:
-            if channel == "sms":
-                result = await provider.send_sms(pctx, message)
-            else:
-                result = await provider.send_mini_program_message(pctx, message)
-        except Exception as exc:
-            log.warning("signing message failed", extra={"contract_id": str(view.id), "channel": channel,
-                                                          "error": type(exc).__name__})
-        if result is not None and result.status.value not in ("succeeded", "pending"):
-            log.warning("signing message not delivered", extra={"contract_id": str(view.id), "channel": channel,
-                                                                "status": result.status.value,
-                                                                "code": result.error_code})
-        await _store_message(ctx, view, channel, template, body, result)
-
-
-async def _store_message(ctx: TenantContext, view: ContractView, channel: str, template: str, body: str,
-                         result: ProviderResult | None) -> None:
-    try:
-        await customers.record_message(ctx, view.customer_id, channel, template, body, result, contract_id=view.id)
-    except Exception:
-        log.exception("signing message could not be stored", extra={"contract_id": str(view.id)})
+    outcomes = await customers.send_message(
+        ctx, view.customer_id, key=f"contract-signed:{view.id}", sms_template=SMS_TEMPLATE,
+        mp_template=MINI_PROGRAM_TEMPLATE, body=body, params=params,
+        page=f"pages/contracts/detail?no={view.contract_no}", contract_id=view.id)
+    undelivered = {c: o for c, o in outcomes.items() if o not in ("succeeded", "pending")}
+    if undelivered:
+        log.warning("signing message not delivered", extra={"contract_id": str(view.id), "outcomes": undelivered})
 
 
 async def cancel_in_cooling_off(ctx: TenantContext, contract_id: uuid.UUID, *, reason: str) -> ContractView:

@@ -3,54 +3,20 @@ same attempt once. Reminders 48 h before, once, never in quiet hours; undelivere
 
 from __future__ import annotations
 
-import itertools
-import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from piccolo.querystring import QueryString
 
-from pawpay.platform.db.engine import get_engine
-from pawpay.platform.hooks import RawWebhook
 from pawpay.platform.ledger import services as ledger
-from pawpay.platform.tenancy.scope import platform_scope
-from pawpay.platform.webhooks.services import process_event, receive
-from pawpay.plugins.payments.sandbox.provider import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_webhook
+from pawpay.platform.webhooks.services import receive
 from pawpay.tenants.billing import services as billing
 from pawpay.tenants.contracts import services as contracts
 from pawpay.tenants.dunning import services as dunning
 from tests.integration.billing.conftest import local, move, new_store, run_debits
+from tests.integration.sandbox_webhooks import charge_webhook, process_pending_webhooks
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("pawpay_database")]
-
-_serial = itertools.count(1)
-
-
-async def _process_all(tenant_id: Any) -> int:
-    async with platform_scope("test: pending webhook events"):
-        rows = await get_engine().run_querystring(QueryString(
-            "SELECT id FROM webhook_event WHERE tenant_id = {} AND processed_at IS NULL ORDER BY received_at",
-            tenant_id))
-    done = 0
-    for row in rows:
-        done += await process_event(tenant_id, row["id"])
-    return done
-
-
-def _raw(store: Any, pctx: Any, attempt_id: str, status: str, amount: int) -> RawWebhook:
-    now = pctx.now()
-    body = json.dumps({"id": f"evt_{attempt_id}_{status}_{next(_serial)}", "type": f"charge.{status}",
-                       "created": int(now.timestamp()), "attempt_id": attempt_id,
-                       "transaction_id": f"sbx_txn_{attempt_id}", "status": status,
-                       "error_code": "INSUFFICIENT_FUNDS" if status == "failed" else None,
-                       "amount_fen": amount}, separators=(",", ":")).encode()
-    ts = str(int(now.timestamp()))
-    headers = {TIMESTAMP_HEADER: ts, SIGNATURE_HEADER: sign_webhook(pctx.config, ts, body),
-               "content-type": "application/json"}
-    return RawWebhook("POST", f"/webhooks/payments/sandbox/{store.ctx.tenant_id}", "", headers, body, "127.0.0.1",
-                      now)
-
 
 async def _pending_attempt(clock: Any, jobs: Any, store: Any) -> tuple[Any, Any, Any]:
     c = await store.sign(amount=29_806)  # sandbox: PENDING, success comes later (query or webhook)
@@ -75,7 +41,7 @@ async def test_a_late_success_webhook_settles_the_attempt_once(clock: Any, jobs_
     raw = sandbox.build_webhook(pctx, attempt.id)
     for _ in range(3):  # the vendor retries its delivery
         await receive("payments", "sandbox", store.ctx.tenant_id, raw)
-    assert await _process_all(store.ctx.tenant_id) == 1, "one event, the replays are duplicates"
+    assert await process_pending_webhooks(store.ctx.tenant_id) == 1, "one event, the replays are duplicates"
     [after] = await billing.installment_debits(store.ctx, first.id)
     assert after.status == "succeeded"
     assert (await contracts.get_installment(store.ctx, first.id)).status == "paid"
@@ -100,8 +66,9 @@ async def test_reordered_and_duplicated_webhooks_change_nothing(clock: Any, jobs
     sandbox, pctx = await store.sandbox(), await store.pctx()
     sandbox.build_webhook(pctx, attempt.id)  # the vendor resolves the charge (succeeded)
     for status in order:
-        await receive("payments", "sandbox", store.ctx.tenant_id, _raw(store, pctx, attempt.id, status, 29_806))
-        await _process_all(store.ctx.tenant_id)
+        raw = charge_webhook(store, pctx, attempt.id, status, 29_806)
+        await receive("payments", "sandbox", store.ctx.tenant_id, raw)
+        await process_pending_webhooks(store.ctx.tenant_id)
     # A failure event never settles by itself: it makes the attempt due for a query, which is authoritative.
     later = local(first.due_on.year, first.due_on.month, first.due_on.day, 8, 6)
     move(clock, later)

@@ -5,25 +5,19 @@ late-success webhooks (duplicated) settle it once; the API shows it."""
 
 from __future__ import annotations
 
-import itertools
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from piccolo.querystring import QueryString
 
-from pawpay.platform.db.engine import get_engine
-from pawpay.platform.hooks import AgreementState, RawWebhook
+from pawpay.platform.hooks import AgreementState
 from pawpay.platform.identity.roles import FINANCE
 from pawpay.platform.jobs.services import advance_tenant_clock
 from pawpay.platform.ledger import services as ledger
 from pawpay.platform.providers.services import provider_for
 from pawpay.platform.tenancy.context import TenantContext
-from pawpay.platform.tenancy.scope import platform_scope
 from pawpay.platform.testing.plugin import create_store
-from pawpay.platform.webhooks.services import process_event, receive
-from pawpay.plugins.payments.sandbox.provider import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_webhook
+from pawpay.platform.webhooks.services import receive
 from pawpay.tenants.contracts import services as contracts
 from pawpay.tenants.dunning import endings
 from pawpay.tenants.dunning import penalty as penalties
@@ -31,11 +25,9 @@ from pawpay.tenants.dunning import services as dunning
 from pawpay.tenants.dunning.due import DUE_WORK, DUNNING_QUEUE
 from tests.integration.billing.conftest import new_store
 from tests.integration.dunning.conftest import move_to_local
+from tests.integration.sandbox_webhooks import charge_webhook, process_pending_webhooks
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("pawpay_database")]
-
-_serial = itertools.count(1)
-
 
 async def signed_termination(ctx: TenantContext, contract_id: Any, reason: str = "搬家到外地") -> Any:
     """Retention offered and declined, the termination agreement e-signed at the sandbox; not completed."""
@@ -200,31 +192,6 @@ async def test_a_declined_penalty_stays_owed_with_a_task_and_the_termination_com
     assert not [m for m in notifier.inbox(npctx) if m.template == penalties.RECEIPT_SMS_TEMPLATE]
 
 
-async def _process_all(tenant_id: Any) -> int:
-    async with platform_scope("test: pending webhook events"):
-        rows = await get_engine().run_querystring(QueryString(
-            "SELECT id FROM webhook_event WHERE tenant_id = {} AND processed_at IS NULL ORDER BY received_at",
-            tenant_id))
-    done = 0
-    for row in rows:
-        done += await process_event(tenant_id, row["id"])
-    return done
-
-
-def _event(store: Any, pctx: Any, attempt_id: str, status: str, amount: int) -> RawWebhook:
-    now = pctx.now()
-    body = json.dumps({"id": f"evt_{attempt_id}_{status}_{next(_serial)}", "type": f"charge.{status}",
-                       "created": int(now.timestamp()), "attempt_id": attempt_id,
-                       "transaction_id": f"sbx_txn_{attempt_id}", "status": status,
-                       "error_code": "INSUFFICIENT_FUNDS" if status == "failed" else None,
-                       "amount_fen": amount}, separators=(",", ":")).encode()
-    ts = str(int(now.timestamp()))
-    headers = {TIMESTAMP_HEADER: ts, SIGNATURE_HEADER: sign_webhook(pctx.config, ts, body),
-               "content-type": "application/json"}
-    return RawWebhook("POST", f"/webhooks/payments/sandbox/{store.ctx.tenant_id}", "", headers, body, "127.0.0.1",
-                      now)
-
-
 async def test_late_success_webhooks_duplicated_and_reordered_settle_the_penalty_once(jobs_stub: Any) -> None:
     # 12 x 5,005 = 60,060 → penalty 6,006 fen: PENDING, the success comes later (06).
     store, c = await _store_with_contract(5_005)
@@ -237,8 +204,9 @@ async def test_late_success_webhooks_duplicated_and_reordered_settle_the_penalty
     for _ in range(3):
         await receive("payments", "sandbox", store.ctx.tenant_id, raw)
     for status in ("failed", "succeeded"):
-        await receive("payments", "sandbox", store.ctx.tenant_id, _event(store, pctx, pen.attempt_id, status, 6_006))
-    assert await _process_all(store.ctx.tenant_id) == 3
+        raw = charge_webhook(store, pctx, pen.attempt_id, status, 6_006)
+        await receive("payments", "sandbox", store.ctx.tenant_id, raw)
+    assert await process_pending_webhooks(store.ctx.tenant_id) == 3
     settled = await penalties.get_penalty(store.ctx, pen.id)
     assert settled.status == "succeeded"
     assert settled.charge_at is not None, "the mandate's end and the receipt follow as due work"

@@ -169,6 +169,9 @@ class SandboxPayments:
         # ``use_vendor=False``: this instance IS the state (the vendor process hosts one like that).
         self._use_vendor = use_vendor
         self._charges: dict[tuple[str, str], _Charge] = {}
+        # (tenant, agreement, local day) -> charge keys: the daily-cap check reads one agreement's day,
+        # not every charge ever recorded (that made a 100,000-debit day quadratic).
+        self._charges_by_day: dict[tuple[str, str, date], list[tuple[str, str]]] = {}
         self._not_submitted_once: set[tuple[str, str]] = set()
         self._agreements: dict[tuple[str, str], AgreementState] = {}
         self._applications: dict[tuple[str, str], ProviderResult] = {}
@@ -318,6 +321,7 @@ class SandboxPayments:
         reference = f"sbx_txn_{request.attempt_id}"
         result, resolves_to = self._scripted(ctx, request, script, reference, local_day)
         self._charges[key] = _Charge(request, result, resolves_to, local_day)
+        self._charges_by_day.setdefault((ctx.tenant_id, request.agreement_id, local_day), []).append(key)
         if result.status is ProviderStatus.SUCCEEDED:
             self._debits.append((ctx.tenant_id, request.attempt_id, request.amount_fen))
         return result
@@ -331,11 +335,9 @@ class SandboxPayments:
         if script == 2 or self._terminated(ctx, request.agreement_id):
             return _result(ProviderStatus.FAILED, "AGREEMENT_TERMINATED", "the agreement was terminated"), None
         assert SANDBOX_LIMITS.daily_max_fen is not None
-        debited_today = sum(
-            c.request.amount_fen for (tenant, _), c in self._charges.items()
-            if tenant == ctx.tenant_id and c.request.agreement_id == request.agreement_id
-            and c.local_day == local_day and c.result.status is not ProviderStatus.FAILED
-        )
+        same_day = (self._charges[k] for k in self._charges_by_day.get((ctx.tenant_id, request.agreement_id,
+                                                                          local_day), ()))
+        debited_today = sum(c.request.amount_fen for c in same_day if c.result.status is not ProviderStatus.FAILED)
         if debited_today + request.amount_fen > SANDBOX_LIMITS.daily_max_fen:
             return _result(ProviderStatus.FAILED, "DAILY_LIMIT_EXCEEDED", "the agreement's daily cap is reached"), None
         succeeded = _result(ProviderStatus.SUCCEEDED, reference=reference, amount_fen=request.amount_fen)

@@ -233,10 +233,14 @@ def pawpay_installment_paid(tenant_id: str, installment: InstallmentPaid) -> Non
 
     Broadcast once per installment, after the transaction that recorded the payment committed
     (never for a rolled-back one; a duplicate webhook or a re-run debit job does not broadcast
-    again). Called outside any database scope: an implementation opens its own. It may be
-    ``async`` (it is awaited). One that raises is logged and neither undoes the payment nor keeps
-    the other listeners from hearing it; do durable work idempotently (keyed by
-    ``installment.installment_id``).
+    again). An implementation opens its own ``tenant_scope`` for the store: for a batch of debits
+    the listeners run inside one open transaction of that store's scope (a savepoint per event), so
+    their ``tenant_scope`` joins it and one commit covers the batch; otherwise they are called
+    outside any scope. Never open a platform scope here. It may be ``async`` (it is awaited). One
+    that raises is logged and neither undoes the payment nor keeps the other listeners from hearing
+    it; one whose SQL breaks the batch's transaction is rolled back to its savepoint and the event
+    is broadcast again on its own, so a listener may hear an event twice: do durable work
+    idempotently (keyed by ``installment.installment_id``).
 
     :param tenant_id: the store (a UUID string).
     :param installment: a :class:`~pawpay.platform.hooks.types.InstallmentPaid` (no personal data).

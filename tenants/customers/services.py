@@ -432,10 +432,13 @@ async def record_message(
     provider_result: ProviderResult | None,
     *,
     contract_id: uuid.UUID | None = None,
+    message_key: str | None = None,
 ) -> MessageView:
     """Store a message sent (or attempted) to the customer with the provider's outcome.
 
     ``provider_result`` ``None`` means the provider could not be called at all (status ``error``).
+    ``message_key`` (the provider message id): the log keeps one row per key, updated with the
+    latest outcome, so a message re-sent by a retried job is not logged twice.
     """
     if channel not in rules.CHANNELS:
         raise ValidationFailed("the channel is sms or mini_program", field="channel",
@@ -446,10 +449,22 @@ async def record_message(
     message_id = uuid.uuid4()
     async with tenant_scope(ctx):
         await _get(ctx, customer_id)
-        await CustomerMessage.insert(CustomerMessage(
-            id=message_id, tenant_id=ctx.tenant_id, customer_id=customer_id, contract_id=contract_id,
-            channel=channel, template=template[:64], body=body[:2000], status=status[:16],
-            provider_reference=reference[:255], error_code=error[:64], created_at=utcnow()))
+        if message_key:
+            rows = await CustomerMessage.raw(
+                "INSERT INTO customer_message (id, tenant_id, customer_id, contract_id, channel, template, body, "
+                "status, provider_reference, error_code, message_key, created_at) "
+                "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
+                "ON CONFLICT (tenant_id, message_key) WHERE message_key IS NOT NULL DO UPDATE SET "
+                "status = EXCLUDED.status, provider_reference = EXCLUDED.provider_reference, "
+                "error_code = EXCLUDED.error_code RETURNING id",
+                message_id, ctx.tenant_id, customer_id, contract_id, channel, template[:64], body[:2000],
+                status[:16], reference[:255], error[:64], message_key[:200], utcnow())
+            message_id = rows[0]["id"]
+        else:
+            await CustomerMessage.insert(CustomerMessage(
+                id=message_id, tenant_id=ctx.tenant_id, customer_id=customer_id, contract_id=contract_id,
+                channel=channel, template=template[:64], body=body[:2000], status=status[:16],
+                provider_reference=reference[:255], error_code=error[:64], created_at=utcnow()))
         row = await CustomerMessage.select(*_MESSAGE_COLUMNS).where(
             (CustomerMessage.tenant_id == ctx.tenant_id) & (CustomerMessage.id == message_id)).first()
     assert row is not None
@@ -491,11 +506,13 @@ async def send_message(ctx: TenantContext, customer_id: uuid.UUID, *, key: str, 
     except Exception as exc:
         log.warning("customer message: no notifier or contact", extra={"error": type(exc).__name__})
         return {"sms": "error"}
+    message_ids = {"sms": f"{key}-sms", "mini_program": f"{key}-mp"}
     sends: list[tuple[str, str, Any]] = [("sms", sms_template, SmsMessage(
-        message_id=f"{key}-sms", phone=person.phone, template_code=sms_template, params=params))]
+        message_id=message_ids["sms"], phone=person.phone, template_code=sms_template, params=params))]
     if person.wechat_openid:
         sends.append(("mini_program", mp_template, MiniProgramMessage(
-            message_id=f"{key}-mp", openid=person.wechat_openid, template_id=mp_template, data=params, page=page)))
+            message_id=message_ids["mini_program"], openid=person.wechat_openid, template_id=mp_template,
+            data=params, page=page)))
     results: list[tuple[str, str, ProviderResult | None]] = []
     for channel, template, message in sends:
         result: ProviderResult | None = None
@@ -514,7 +531,7 @@ async def send_message(ctx: TenantContext, customer_id: uuid.UUID, *, key: str, 
         async with tenant_scope(ctx):
             for channel, template, result in results:
                 await record_message(ctx, customer_id, channel, template, body, result,
-                                               contract_id=contract_id)
+                                     contract_id=contract_id, message_key=message_ids[channel])
     except Exception:
         log.exception("customer message could not be stored")
     return outcomes

@@ -65,4 +65,6 @@ class CustomerMessage(Table):
     status = Varchar(length=16)  # ProviderStatus value
     provider_reference = Varchar(length=255, default="")
     error_code = Varchar(length=64, default="")
+    # The provider message id (``<key>-sms``): one log row per message, however often it is re-sent.
+    message_key = Varchar(length=200, null=True, default=None)
     created_at = Timestamptz()

@@ -644,7 +644,7 @@ async def _send(ctx: TenantContext, channel: str, step: StepView, contract: Any,
     if outcome != "no_openid":
         try:
             await customers.record_message(ctx, contract.customer_id, channel, step.template_code, body, result,
-                                           contract_id=contract.id)
+                                           contract_id=contract.id, message_key=message_id)
         except Exception:
             log.exception("dunning message could not be stored")
     if channel == "sms" and outcome not in ("succeeded", "pending"):

@@ -352,14 +352,11 @@ async def _check_store(store: Store, paid: list[tuple[Any, int]], at_vendor: lis
 
 
 def _no_message_twice(messages: list[Any]) -> None:
-    """Never two different messages for the same purpose. The same message (same provider message id,
-    made from the row's key) may be logged twice when a worker died between sending and recording:
-    the key makes the resend a no-op at a provider that remembers it (the message log is not
-    de-duplicated; noted in the report)."""
-    ids: dict[tuple[str, str, Any], set[str]] = {}
-    for m in messages:
-        ids.setdefault((m.channel, m.template, m.contract_id), set()).add(m.provider_reference)
-    assert all(len(refs) == 1 for refs in ids.values()), f"a message went out twice: {ids}"
+    """Never a message twice: each purpose (channel, template, contract; one debit per contract here)
+    is logged once. A worker that died between sending and recording re-sends under the same provider
+    message id (a no-op at a provider that remembers it) and the log keeps one row per id."""
+    rows: Counter[tuple[str, str, Any]] = Counter((m.channel, m.template, m.contract_id) for m in messages)
+    assert all(n == 1 for n in rows.values()), f"a message went out twice: {rows}"
 
 
 async def _check_declined(store: Store, inst: Any, at_vendor: list[dict[str, Any]]) -> None:

@@ -117,6 +117,14 @@ async def test_messages_and_history() -> None:
     assert {(m.channel, m.status) for m in messages} == {("sms", "succeeded"), ("mini_program", "error")}
     with pytest.raises(ValidationFailed):
         await customers.record_message(ctx, c.id, "fax", "x", "y", None)
+    # The same provider message id re-sent (a retried job): one row, with the latest outcome.
+    first = await customers.record_message(ctx, c.id, "sms", "SMS_R", "收据", None, message_key="receipt-1-sms")
+    again = await customers.record_message(ctx, c.id, "sms", "SMS_R", "收据",
+                                           ProviderResult(ProviderStatus.SUCCEEDED, provider_reference="ref2"),
+                                           message_key="receipt-1-sms")
+    assert again.id == first.id
+    receipts = [m for m in await customers.list_messages(ctx, c.id) if m.template == "SMS_R"]
+    assert [(m.status, m.provider_reference) for m in receipts] == [("succeeded", "ref2")]
     await customers.set_tags(ctx, c.id, ["老客户"])
     actions = [e.action for e in await customers.history(ctx, c.id)]
     assert "customer.created" in actions

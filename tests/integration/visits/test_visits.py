@@ -180,7 +180,6 @@ async def test_another_stores_visit_is_missing() -> None:
 
 
 async def test_the_hourly_catch_up_plans_the_visits_of_a_lost_signing_event(owner, jobs_stub) -> None:
-    from datetime import UTC, datetime
 
     from piccolo.querystring import QueryString
 
@@ -197,12 +196,14 @@ async def test_the_hourly_catch_up_plans_the_visits_of_a_lost_signing_event(owne
     assert await visits.plan_missing(s.ctx) == 0
     await owner.execute("DELETE FROM visit WHERE tenant_id = $1", s.ctx.tenant_id)
     # The periodic job, through the real scheduler and worker, does the same for every store.
+    # One "now" for the due time and the tick: the process clock may be another test's frozen one.
+    now = utcnow()
     async with platform_scope("test: make the visits catch-up due"):
-        await PLAN_VISITS_JOB.seed(utcnow())
+        await PLAN_VISITS_JOB.seed(now)
         await get_engine().run_querystring(QueryString(
             "UPDATE scheduled_job SET next_run_at = {}, lease_until = NULL WHERE name = {}",
-            utcnow() - timedelta(seconds=1), PLAN_VISITS_JOB.name))
-    assert (await jobs_stub.scheduler([PLAN_VISITS_JOB]).tick(datetime.now(UTC))).sent == 1
+            now - timedelta(seconds=1), PLAN_VISITS_JOB.name))
+    assert (await jobs_stub.scheduler([PLAN_VISITS_JOB]).tick(now)).sent == 1
     await jobs_stub.join("platform")
     views, total = await visits.list_visits(s.ctx, contract_id=w.contract.id)
     assert (total, [v.day for v in views]) == (2, [7, 30])

@@ -148,7 +148,8 @@ async def test_operators_read_and_filter_every_stores_log(
     # tests write to it too): unfiltered, the operator counts every store's entries; filtered, one's.
     assert everything["items"]
     assert everything["total"] >= only_a["total"] + only_b["total"]
-    assert only_a["items"] and only_b["items"]
+    assert only_a["items"]
+    assert only_b["items"]
     assert {e["tenant_id"] for e in only_a["items"]} == {str(store_a.tenant_id)}
     assert {e["tenant_id"] for e in only_b["items"]} == {str(store_b.tenant_id)}
     assert logins["items"]

@@ -202,7 +202,7 @@ async def test_the_hourly_catch_up_plans_the_visits_of_a_lost_signing_event(owne
         await PLAN_VISITS_JOB.seed(now)
         await get_engine().run_querystring(QueryString(
             "UPDATE scheduled_job SET next_run_at = {}, lease_until = NULL WHERE name = {}",
-            now - timedelta(seconds=1), PLAN_VISITS_JOB.name))
+            now - timedelta(seconds=1), PLAN_VISITS_JOB.job_name))
     assert (await jobs_stub.scheduler([PLAN_VISITS_JOB]).tick(now)).sent == 1
     await jobs_stub.join("platform")
     views, total = await visits.list_visits(s.ctx, contract_id=w.contract.id)

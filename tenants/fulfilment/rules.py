@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from pawpay.platform.crypto import mask
+
 SHIP_BY = timedelta(hours=24)  # the store's target: shipped within 24 h of payment
 POLL_EVERY = timedelta(hours=4)  # tracking poll when webhooks are missed (store clock)
 SHIPPING_INFO_RETRY = timedelta(minutes=30)
@@ -71,11 +73,8 @@ def is_late(ship_by: datetime, shipped_at: datetime | None, now: datetime) -> bo
 
 
 def mask_phone(phone: str) -> str:
-    """``138****0000``: what a rail may see of the receiver's phone."""
-    digits = phone.strip()
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}****{digits[-4:]}"
+    """``138****0000``: what a rail may see of the receiver's phone (the platform's masking)."""
+    return mask(phone.strip())
 
 
 _MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")

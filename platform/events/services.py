@@ -14,8 +14,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 # Hooks that are domain events (broadcast, results ignored); anything else is refused.
-EVENT_HOOKS = frozenset({"pawpay_contract_signed", "pawpay_installment_paid", "pawpay_demo_store_seeded",
-                         "pawpay_shipment_shipped"})
+EVENT_HOOKS = frozenset({"pawpay_contract_signed", "pawpay_installment_paid", "pawpay_installments_paid",
+                         "pawpay_demo_store_seeded", "pawpay_shipment_shipped"})
 
 
 async def broadcast(hook_name: str, /, **kwargs: Any) -> int:
@@ -45,3 +45,14 @@ async def broadcast(hook_name: str, /, **kwargs: Any) -> int:
         except Exception:
             log.exception("an event listener failed", extra={"hook": hook_name, "plugin": impl.plugin_name})
     return told
+
+
+def has_listeners(hook_name: str, /) -> bool:
+    """Whether any plugin listens on the event hook ``hook_name`` (a broadcaster may skip the work of
+    preparing an event nobody hears)."""
+    from pawpay.platform.hooks._manager import get_plugin_manager
+
+    if hook_name not in EVENT_HOOKS:
+        raise ValueError(f"{hook_name} is not a domain event hook")
+    caller = getattr(get_plugin_manager().hook, hook_name, None)
+    return bool(caller is not None and caller.get_hookimpls())

@@ -86,7 +86,7 @@ from pawpay.platform.hooks.warehouses import (
     WarehouseProvider,
 )
 
-HOOKS_API_VERSION = 3
+HOOKS_API_VERSION = 4
 
 __all__ = [
     "CURRENCY_CNY",

@@ -229,23 +229,50 @@ def pawpay_contract_signed(tenant_id: str, contract: ContractSigned) -> None:
 @hookspec
 def pawpay_installment_paid(tenant_id: str, installment: InstallmentPaid) -> None:
     """Observe an installment paid by debit: its period is released for fulfilment (the warehouse
-    ships the period's goods, points were granted, the ledger has the collection).
+    ships the period's goods, points were granted, the ledger has the collection). For database
+    work prefer the set-based :func:`pawpay_installments_paid` (heard first, once per batch).
 
     Broadcast once per installment, after the transaction that recorded the payment committed
     (never for a rolled-back one; a duplicate webhook or a re-run debit job does not broadcast
-    again). An implementation opens its own ``tenant_scope`` for the store: for a batch of debits
-    the listeners run inside one open transaction of that store's scope (a savepoint per event), so
-    their ``tenant_scope`` joins it and one commit covers the batch; otherwise they are called
-    outside any scope. Never open a platform scope here. It may be ``async`` (it is awaited). One
-    that raises is logged and neither undoes the payment nor keeps the other listeners from hearing
-    it; one whose SQL breaks the batch's transaction is rolled back to its savepoint and the event
-    is broadcast again on its own, so a listener may hear an event twice: do durable work
-    idempotently (keyed by ``installment.installment_id``).
+    again). An implementation opens its own ``tenant_scope`` for the store: the listeners run
+    inside one open transaction of that store's scope (a savepoint per event), so their
+    ``tenant_scope`` joins it and one commit covers the batch. Never open a platform scope here.
+    It may be ``async`` (it is awaited). One that raises is logged and neither undoes the payment
+    nor keeps the other listeners from hearing it; one whose SQL breaks the batch's transaction is
+    rolled back to its savepoint and the event is broadcast again on its own, so a listener may
+    hear an event twice: do durable work idempotently (keyed by ``installment.installment_id``).
 
     :param tenant_id: the store (a UUID string).
     :param installment: a :class:`~pawpay.platform.hooks.types.InstallmentPaid` (no personal data).
 
     .. versionadded:: 2
+    """
+
+
+@hookspec
+def pawpay_installments_paid(tenant_id: str, installments: Sequence[InstallmentPaid]) -> None:
+    """Observe the installments of one store paid together by debit (a debit batch; a single debit
+    or webhook is a batch of one): the set-based form of :func:`pawpay_installment_paid`, and the
+    one to implement for any database work — on a debit day a store's batch holds up to 100
+    installments, and one statement for all of them instead of one each is what keeps the debit
+    path fast.
+
+    Broadcast once per batch, after the transaction that recorded the payments committed (never
+    for rolled-back ones; a duplicate webhook or a re-run debit job does not broadcast again), and
+    before the per-installment :func:`pawpay_installment_paid`. The listeners run inside ONE open
+    transaction of the store's ``tenant_scope`` (a savepoint around the hook): open your own
+    ``tenant_scope`` for the store and it joins that transaction, so one commit covers the batch.
+    Never open a platform scope here. It may be ``async`` (it is awaited). One that raises is
+    logged and neither undoes the payments nor keeps the other listeners from hearing them; one
+    whose SQL breaks the transaction is rolled back to the savepoint and the batch is broadcast
+    again on its own (each listener in its own transaction), so a listener may hear a batch twice:
+    do durable work idempotently (keyed by each ``installment_id``).
+
+    :param tenant_id: the store (a UUID string).
+    :param installments: :class:`~pawpay.platform.hooks.types.InstallmentPaid` items (no personal
+        data), in payment order, all of this store, each installment once.
+
+    .. versionadded:: 4
     """
 
 

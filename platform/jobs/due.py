@@ -291,10 +291,17 @@ class LeasedBatchWork(LeasedRowWork):
     (e.g. receipts after the debits). While rows of this work are in flight (leased, lease not run
     out) anywhere, only ``then`` rows due for longer than ``then_max_delay`` are claimed: the
     follow-ups wait for the burst to end, but never much longer. Only for tenant tables.
+
+    ``max_in_flight`` is backpressure: a claim is made only while it fits, in full, under that many
+    leased rows (leased and not run out), so a backlog is leased a step at a time and no lease runs
+    out while its message still waits in the queue. It counts through the lease column: give the
+    table an index on it (``WHERE <lease column> IS NOT NULL``). With many tenants due at once, a
+    large ``claim_limit`` gives each tenant's message more rows (the rows are split by tenant).
     """
 
     max_batch: int = 200
     claim_limit: int | None = None
+    max_in_flight: int | None = None
     then: LeasedRowWork | None = None
     then_max_delay: timedelta = timedelta(minutes=10)
 
@@ -310,27 +317,47 @@ class LeasedBatchWork(LeasedRowWork):
             raise RuntimeError(f"{self.name}: claim() runs inside the scheduler's platform scope")
         limit = self.claim_limit or limit
         engine = get_engine()
-        first = await engine.run_querystring(self.claim_query(now, limit))
+        busy: int | None = None
+        take = limit
+        if self.max_in_flight is not None:
+            busy = await self._in_flight_count(now, self.max_in_flight)
+            if busy + limit > self.max_in_flight:
+                take = 0  # wait until a full claim fits: small claims would split into small messages
+        first = await engine.run_querystring(self.claim_query(now, take)) if take else []
         later: list[Any] = []
         if self.then is not None and len(first) < limit:
-            due_by = now - self.then_max_delay if first or await self._in_flight(now) else now
+            in_flight = bool(first) or (busy > 0 if busy is not None else await self._in_flight(now))
+            due_by = now - self.then_max_delay if in_flight else now
             later = await engine.run_querystring(self.then.claim_query(now, limit - len(first), due_by=due_by))
         by_tenant: dict[str, tuple[list[str], list[str]]] = {}
         for rows, slot in ((first, 0), (later, 1)):
             for row in rows:
                 by_tenant.setdefault(str(row["due_tenant"]), ([], []))[slot].append(str(row["due_key"]))
-        items: list[DueItem] = []
+        per_tenant: list[list[DueItem]] = []
         for tenant, (keys, then_keys) in by_tenant.items():
             # Chunks of at most max_batch rows (debits and follow-ups counted together).
+            chunks: list[DueItem] = []
             keys_left, then_left = sorted(keys), sorted(then_keys)
             while keys_left or then_left:
                 chunk, keys_left = keys_left[:self.max_batch], keys_left[self.max_batch:]
                 room = self.max_batch - len(chunk)
                 then_chunk, then_left = then_left[:room], then_left[room:]
                 args: tuple[Any, ...] = (tenant, chunk, then_chunk) if self.then is not None else (tenant, chunk)
-                items.append(BatchDueItem(key=(chunk or then_chunk)[0], tenant_id=tenant, args=args,
-                                          rows=len(chunk) + len(then_chunk)))
-        return items
+                chunks.append(BatchDueItem(key=(chunk or then_chunk)[0], tenant_id=tenant, args=args,
+                                           rows=len(chunk) + len(then_chunk)))
+            per_tenant.append(chunks)
+        # Round robin between tenants (A1 B1 C1 A2 B2 …): workers take messages in order, and a
+        # tenant's batches often run one at a time (billing's per-store rate limit), so a queue of
+        # one tenant's messages in a row would leave the others waiting behind it.
+        return [chunks[i] for i in range(max(map(len, per_tenant), default=0))
+                for chunks in per_tenant if i < len(chunks)]
+
+    async def _in_flight_count(self, now: datetime, cap: int) -> int:
+        """How many rows are leased and not run out, counting up to ``cap`` (the lease column's index)."""
+        rows = await get_engine().run_querystring(QueryString(
+            f"SELECT count(*) AS n FROM (SELECT 1 FROM {self.table} WHERE {self.lease_column} >= {{}}::timestamptz "
+            "LIMIT {}) AS busy", now, cap))
+        return int(rows[0]["n"])
 
     async def _in_flight(self, now: datetime) -> bool:
         """Whether a row of this work is leased and its lease has not run out (being worked on)."""

@@ -17,9 +17,9 @@ How a batch runs (:func:`run_batch`, actor ``run_debit_batch``; docs/billing.md)
    Any other answer (declined, unknown, not submitted) and any installment closed or failed
    meanwhile are recorded by :func:`~pawpay.tenants.billing.services.apply_outcome` one by one,
    each in its own transaction, after that.
-4. After commit, ``pawpay_installment_paid`` is broadcast once per installment, the listeners of
-   the batch sharing one transaction of the store's scope (a savepoint per event), see
-   :func:`announce_paid`.
+4. After commit, ``pawpay_installments_paid`` once for the batch, then ``pawpay_installment_paid``
+   once per installment, the listeners sharing one transaction of the store's scope, see
+   :func:`~pawpay.tenants.billing.services.announce_paid`.
 
 Receipts leave the critical path: a success sets ``receipt_due_at``; the same due work claims due
 receipts with what is left of a tick once no debit is waiting, and :func:`send_receipts` sends
@@ -261,46 +261,10 @@ async def _record(
         await settlement.record_collections(ctx, collections)
 
         async def announce() -> None:
-            await announce_paid(ctx, events)
+            await services.announce_paid(ctx, events)
 
         after_commit(announce)
     return rest
-
-
-async def announce_paid(ctx: TenantContext, events: Sequence[InstallmentPaid]) -> None:
-    """``pawpay_installment_paid`` once per installment, in order, after the payments committed.
-
-    The listeners of a batch share ONE transaction of the store's tenant scope (theirs join it when
-    they open ``tenant_scope`` for this store), with a savepoint per event: one commit per batch
-    instead of one per listener and installment (dunning's close_case and fulfilment's
-    release_period each opened their own). When a listener breaks that transaction (its SQL
-    failed), the event's work is rolled back to its savepoint and the event is broadcast again
-    after the commit the hook's usual way (outside any scope, each listener in its own
-    transaction), so the other listeners' work for it is not lost: listeners are idempotent per
-    installment (the hook's contract), and only in that case hear an event twice.
-    """
-    from pawpay.platform.events import services as event_services
-
-    again: list[InstallmentPaid] = []
-    async with tenant_scope(ctx) as tx:
-        conn = tx.connection
-        await conn.execute(f"SAVEPOINT {_EVENT_SAVEPOINT}")
-        for event in events:
-            await event_services.broadcast("pawpay_installment_paid", tenant_id=str(ctx.tenant_id),
-                                           installment=event)
-            try:  # keep this event's work and start the next one's, in one round trip
-                await conn.execute(f"RELEASE SAVEPOINT {_EVENT_SAVEPOINT}; SAVEPOINT {_EVENT_SAVEPOINT}")
-            except Exception:  # a listener broke the transaction: undo this event's part, keep the others'
-                log.warning("an installment paid listener broke the batch's transaction; broadcasting again "
-                            "on its own", extra={"attempt_id": event.attempt_id})
-                await conn.execute(f"ROLLBACK TO SAVEPOINT {_EVENT_SAVEPOINT}")  # the savepoint stays
-                again.append(event)
-        await conn.execute(f"RELEASE SAVEPOINT {_EVENT_SAVEPOINT}")
-    for event in again:
-        await event_services.broadcast("pawpay_installment_paid", tenant_id=str(ctx.tenant_id), installment=event)
-
-
-_EVENT_SAVEPOINT = "installment_paid_event"
 
 
 async def send_receipts(ctx: TenantContext, attempt_ids: Sequence[str]) -> None:

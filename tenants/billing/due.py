@@ -37,6 +37,12 @@ DEBIT_ATTEMPTS = LeasedBatchWork(
     lease=timedelta(minutes=2),
     # At most one rate-limit second of the sandbox's and most rails' 150 requests/s per store.
     max_batch=100,
+    # A debit day: many stores due at the same moment, in no order between stores. A large claim
+    # gives every store a full batch of its own (10,000 rows over 100 stores: ~100 each) and keeps
+    # the stores' batches running side by side (each store has its rate limit); the backpressure
+    # leases the day two claims at a time (debit_attempt_ix_lease counts them).
+    claim_limit=10_000,
+    max_in_flight=20_000,
     then=DEBIT_RECEIPTS,
 )
 

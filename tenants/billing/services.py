@@ -571,12 +571,64 @@ async def _settle(ctx: TenantContext, row: dict[str, Any], reference: str, paid_
                             amount_fen=int(row["amount_fen"]), paid_at=paid_at, attempt_id=attempt_id)
 
     async def _after() -> None:
-        from pawpay.platform.events import services as events
-
-        await events.broadcast("pawpay_installment_paid", tenant_id=str(ctx.tenant_id), installment=event)
+        await announce_paid(ctx, [event])
         await send_receipt(ctx, contract, event, points, store_name)
 
     after_commit(_after)
+
+
+async def announce_paid(ctx: TenantContext, events: Sequence[InstallmentPaid]) -> None:
+    """Tell the system that these installments of the store were paid, once their payments
+    committed: ``pawpay_installments_paid`` once for all of them, then ``pawpay_installment_paid``
+    once each, in order (skipped when nobody listens to it).
+
+    The listeners share ONE transaction of the store's tenant scope (theirs join it when they open
+    ``tenant_scope`` for this store), with a savepoint around the batch hook and around each
+    per-installment event: one commit for the lot instead of one per listener and installment.
+    When a listener breaks that transaction (its SQL failed), that broadcast's work is rolled back
+    to its savepoint and the broadcast is made again after the commit, outside any scope (each
+    listener in its own transaction), so the other listeners' work is not lost: listeners are
+    idempotent per installment (the hooks' contract), and only in that case hear an event twice.
+    """
+    from pawpay.platform.events import services as event_services
+
+    if not events:
+        return
+    tenant_id, batch = str(ctx.tenant_id), list(events)
+    each = event_services.has_listeners("pawpay_installment_paid")
+    again: list[InstallmentPaid] = []
+    async with tenant_scope(ctx) as tx:
+        conn = tx.connection
+        await conn.execute(f"SAVEPOINT {_EVENT_SAVEPOINT}")
+        await event_services.broadcast("pawpay_installments_paid", tenant_id=tenant_id, installments=batch)
+        batch_again = not await _keep_event_work(conn)
+        for event in batch if each else ():
+            await event_services.broadcast("pawpay_installment_paid", tenant_id=tenant_id, installment=event)
+            if not await _keep_event_work(conn):
+                again.append(event)
+        await conn.execute(f"RELEASE SAVEPOINT {_EVENT_SAVEPOINT}")
+    if batch_again:
+        log.warning("an installments paid listener broke the transaction; broadcasting the batch again on its own",
+                    extra={"attempt_ids": [e.attempt_id for e in batch]})
+        await event_services.broadcast("pawpay_installments_paid", tenant_id=tenant_id, installments=batch)
+    for event in again:
+        log.warning("an installment paid listener broke the transaction; broadcasting again on its own",
+                    extra={"attempt_id": event.attempt_id})
+        await event_services.broadcast("pawpay_installment_paid", tenant_id=tenant_id, installment=event)
+
+
+_EVENT_SAVEPOINT = "installment_paid_event"
+
+
+async def _keep_event_work(conn: Any) -> bool:
+    """Keep what the listeners did since the savepoint and set the next one (one round trip); when
+    they broke the transaction, undo their part instead (the savepoint stays) and say so."""
+    try:
+        await conn.execute(f"RELEASE SAVEPOINT {_EVENT_SAVEPOINT}; SAVEPOINT {_EVENT_SAVEPOINT}")
+        return True
+    except Exception:
+        await conn.execute(f"ROLLBACK TO SAVEPOINT {_EVENT_SAVEPOINT}")
+        return False
 
 
 async def _fail(ctx: TenantContext, row: dict[str, Any], error_code: str, at: datetime, limits: RailLimits) -> None:

@@ -23,6 +23,7 @@ is logged and stored, it never undoes the signing. See :mod:`.rules` for the fir
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -800,13 +801,16 @@ async def _render(ctx: TenantContext, view: ContractView) -> bytes:
     person = await customers.contact(ctx, view.customer_id)
     summary = await customers.get_customer(ctx, view.customer_id)
     pet = await customers.get_pet(ctx, view.pet_id)
-    return contract_pdf.render(contract_pdf.PdfContent(
+    content = contract_pdf.PdfContent(
         store_name=tenant.name, contract_no=view.contract_no, customer_name=person.name,
         id_number_masked=summary.id_number_masked, phone_masked=summary.phone_masked, pet_name=pet.name,
         pet_species=pet.species, pet_breed=pet.breed, plan_name=view.plan_name, periods=view.periods,
         monthly_amount_fen=view.monthly_amount_fen, total_fen=view.total_fen, debit_day=view.debit_day,
         penalty_rate_bp=view.penalty_rate_bp, cooling_off_days=view.cooling_off_days,
-        contents_text=contents_text(view.contents), gift_text=view.gift_text, created_at=view.created_at))
+        contents_text=contents_text(view.contents), gift_text=view.gift_text, created_at=view.created_at)
+    # Off the event loop: laying out a CJK PDF takes a tenth of a second or more (the web server
+    # and the workers keep answering meanwhile).
+    return await asyncio.to_thread(contract_pdf.render, content)
 
 
 # --- additive (issue 7, dunning): pauses extend the schedule; a stop cancels the periods after a date ---------

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from pawpay.platform.hooks import hookimpl
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pawpay.platform.hooks import InstallmentPaid, WebhookEvent
 
 
@@ -36,15 +38,15 @@ def pawpay_due_work() -> list[object]:
 
 
 @hookimpl
-async def pawpay_installment_paid(tenant_id: str, installment: InstallmentPaid) -> None:
-    """A paid installment closes its dunning case (idempotent; billing also calls debit_recovered)."""
+async def pawpay_installments_paid(tenant_id: str, installments: Sequence[InstallmentPaid]) -> None:
+    """Paid installments close their dunning cases (idempotent; billing also calls debit_recovered)."""
     import uuid
 
     from pawpay.platform.tenancy.context import TenantContext
-    from pawpay.tenants.dunning.services import close_case
+    from pawpay.tenants.dunning.services import close_cases_paid
 
-    ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="event:installment_paid")
-    await close_case(ctx, uuid.UUID(installment.installment_id), reason="paid")
+    ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="event:installments_paid")
+    await close_cases_paid(ctx, [uuid.UUID(i.installment_id) for i in installments])
 
 
 @hookimpl

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -480,6 +481,22 @@ async def debit_recovered(ctx: TenantContext, *, installment_id: uuid.UUID) -> N
 async def close_case(ctx: TenantContext, installment_id: uuid.UUID, *, reason: str) -> bool:
     """Close a case for another reason (``paid``, ``waived``, ``cancelled``, ``terminated``)."""
     return await _close(ctx, installment_id, reason)
+
+
+async def close_cases_paid(ctx: TenantContext, installment_ids: Sequence[uuid.UUID]) -> int:
+    """Close the open cases of these paid installments (the ``pawpay_installments_paid`` listener's
+    work, in the debit path): ONE statement when none has a case, as on a debit day; otherwise what
+    :func:`close_case` does, for the few that have one. Returns how many were closed."""
+    if not installment_ids:
+        return 0
+    async with tenant_scope(ctx):
+        rows = await DunningCase.raw(
+            "SELECT installment_id FROM dunning_case WHERE tenant_id = {} AND installment_id = ANY({}) "
+            "AND status <> 'closed'", ctx.tenant_id, list(installment_ids))
+        closed = 0
+        for row in rows:
+            closed += await _close(ctx, row["installment_id"], "paid")
+    return closed
 
 
 _CASE_FIELDS = [n for n in CaseView.__dataclass_fields__ if n != "steps_done"]

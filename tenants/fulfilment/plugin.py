@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from pawpay.platform.hooks import hookimpl
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pawpay.platform.hooks import InstallmentPaid, ShipmentShipped, WebhookEvent
     from pawpay.platform.hooks.types import DueWork
 
@@ -39,13 +41,13 @@ def pawpay_route_handlers() -> list[object]:
 
 
 @hookimpl
-async def pawpay_installment_paid(tenant_id: str, installment: InstallmentPaid) -> None:
-    """Release the paid period for shipping: one idempotent insert, nothing more (debit path)."""
+async def pawpay_installments_paid(tenant_id: str, installments: Sequence[InstallmentPaid]) -> None:
+    """Release the paid periods for shipping: one idempotent insert for the batch, nothing more (debit path)."""
     from pawpay.platform.tenancy.context import TenantContext
     from pawpay.tenants.fulfilment import services
 
-    ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="event:installment_paid")
-    await services.release_period(ctx, installment)
+    ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="event:installments_paid")
+    await services.release_periods(ctx, installments)
 
 
 @hookimpl

@@ -176,24 +176,40 @@ async def _update(shipment_id: uuid.UUID, values: dict[str, Any]) -> None:
 # --- release and reship -------------------------------------------------------------------------------
 
 async def release_period(ctx: TenantContext, paid: InstallmentPaid) -> ShipmentView:
-    """Release a paid period for shipping: one row (idempotent per installment), due for submission now.
-
-    Deliberately one insert and nothing else: this runs inside the debit path. The contents (the
-    pet's stage), the receiver and the warehouse call are the submission job's work.
-    """
+    """Release one paid period for shipping (see :func:`release_periods`) and return its shipment."""
     installment_id = uuid.UUID(paid.installment_id)
-    paid_at = paid.paid_at
+    async with tenant_scope(ctx):
+        await release_periods(ctx, [paid])
+        row = await _by_order(period_order_id(installment_id))
+    return _view(row, paid.paid_at)
+
+
+async def release_periods(ctx: TenantContext, paid: Sequence[InstallmentPaid]) -> int:
+    """Release paid periods for shipping: a row each (idempotent per installment), due for
+    submission now; returns how many were new.
+
+    Deliberately ONE insert for the lot and nothing else: this is the ``pawpay_installments_paid``
+    listener's work, inside the debit path. The contents (the pet's stage), the receiver and the
+    warehouse call are the submission job's work.
+    """
+    if not paid:
+        return 0
+    at = [p.paid_at for p in paid]
+    installment_ids = [uuid.UUID(p.installment_id) for p in paid]
     async with tenant_scope(ctx):
         rows = await FulfilmentShipment.raw(
             "INSERT INTO fulfilment_shipment (id, tenant_id, kind, contract_id, contract_no, installment_id, sequence, "
             "attempt_id, status, order_id, paid_at, ship_by, submit_at, created_at, updated_at) "
-            "VALUES ({}, {}, 'period', {}, {}, {}, {}, {}, 'pending', {}, {}, {}, {}, {}, {}) "
-            "ON CONFLICT (tenant_id, order_id) DO NOTHING RETURNING *",
-            uuid.uuid4(), ctx.tenant_id, uuid.UUID(paid.contract_id), paid.contract_no, installment_id,
-            paid.sequence, paid.attempt_id, period_order_id(installment_id), paid_at, paid_at + rules.SHIP_BY,
-            paid_at, paid_at, utcnow())
-        row = rows[0] if rows else await _by_order(period_order_id(installment_id))
-    return _view(row, paid_at)
+            "SELECT gen_random_uuid(), {}, 'period', u.contract_id, u.contract_no, u.installment_id, u.sequence, "
+            "u.attempt_id, 'pending', u.order_id, u.paid_at, u.ship_by, u.paid_at, u.paid_at, {} "
+            "FROM unnest({}::uuid[], {}::text[], {}::uuid[], {}::int[], {}::text[], {}::text[], {}::timestamptz[], "
+            "{}::timestamptz[]) "
+            "AS u(contract_id, contract_no, installment_id, sequence, attempt_id, order_id, paid_at, ship_by) "
+            "ON CONFLICT (tenant_id, order_id) DO NOTHING RETURNING id",
+            ctx.tenant_id, utcnow(), [uuid.UUID(p.contract_id) for p in paid], [p.contract_no for p in paid],
+            installment_ids, [p.sequence for p in paid], [p.attempt_id for p in paid],
+            [period_order_id(i) for i in installment_ids], at, [t + rules.SHIP_BY for t in at])
+    return len(rows)
 
 
 def _check_reason(reason: str) -> str:

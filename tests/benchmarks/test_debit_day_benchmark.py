@@ -42,3 +42,7 @@ def test_the_quick_debit_day_benchmark_reports_its_figures(tmp_path: Path) -> No
         assert report[key] > 0, key
     # The benchmark waits until the receipts' outbox is empty (timed apart from the debits).
     assert report["meta"]["receipts_drained_seconds"] >= 0
+    # Batches: a message per store and claim, each with many attempts (not one message per debit).
+    assert report["meta"]["debit_messages"] >= 5
+    assert report["meta"]["rows_per_message"] > 10
+    assert "attempts per message" in completed.stdout

@@ -45,12 +45,19 @@ def move(clock: FrozenClock, to: datetime) -> None:
 
 
 class PaidListener:
+    """Hears both paid hooks: ``paid`` per installment, ``batches`` the installment ids of each batch."""
+
     def __init__(self) -> None:
         self.paid: list[tuple[str, Any]] = []
+        self.batches: list[list[str]] = []
 
     @hookimpl
     def pawpay_installment_paid(self, tenant_id: str, installment: Any) -> None:
         self.paid.append((tenant_id, installment))
+
+    @hookimpl
+    def pawpay_installments_paid(self, tenant_id: str, installments: Any) -> None:
+        self.batches.append([i.installment_id for i in installments])
 
 
 @pytest.fixture

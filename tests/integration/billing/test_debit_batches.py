@@ -67,6 +67,8 @@ async def test_a_mixed_batch_collects_each_installment_once(clock: Any, jobs_stu
     assert [(a.status, a.error_code) for a in status[busy.id]] == [("planned", "SYSTEM_BUSY")]
     paid_ids = {str(first[c.id].id) for c in plain}
     assert sorted(e.installment_id for _, e in paid_listener.paid) == sorted(paid_ids), "each heard once"
+    assert [sorted(b) for b in paid_listener.batches] == [sorted(paid_ids)], "the batch heard once, as one"
+    assert [e.installment_id for _, e in paid_listener.paid] == paid_listener.batches[0], "then each, in its order"
     # The audit trail is the single path's, entry by entry.
     for action, targets in (("billing.debit_succeeded", paid_ids),
                             ("contract.installment_paid", {str(c.id) for c in plain})):
@@ -92,12 +94,15 @@ async def test_a_mixed_batch_collects_each_installment_once(clock: Any, jobs_stu
     balances = {b.code: b.balance_fen for b in await ledger.balances(store.ctx)}
     assert sandbox.funds(tenant)["held_fen"] == balances["store_funds_held"], "the ledger equals the provider"
     assert len(paid_listener.paid) == 5
+    heard = sorted(e.installment_id for _, e in paid_listener.paid)
+    assert sorted(i for b in paid_listener.batches for i in b) == heard
 
     # A duplicate message of the first batch (a redelivery) changes nothing.
     attempt_ids = [billing.attempt_id_for(first[c.id].id, 1) for c in [*plain, unknown, busy]]
     await batch.run_batch(store.ctx, attempt_ids, attempt_ids)
     assert len([d for d in sandbox.debits if d[0] == tenant]) == 5
     assert len(paid_listener.paid) == 5
+    assert sum(len(b) for b in paid_listener.batches) == 5
     for c in plain:
         messages = await customers.list_messages(store.ctx, c.customer_id)
         assert len([m for m in messages if "扣款成功" in m.body and m.channel == "sms"]) == 1
@@ -217,3 +222,89 @@ async def test_a_listener_that_breaks_the_transaction_loses_no_one_elses_work(cl
     assert sorted(heard) == sorted(str(i.id) for i in insts), "every event's durable work kept, once"
     for i in insts:
         assert (await contracts.get_installment(store.ctx, i.id)).status == "paid"
+
+
+class _BreaksBatchOnce:
+    """A batch listener whose SQL fails once: it breaks the shared transaction for the whole batch."""
+
+    def __init__(self) -> None:
+        self.broke = False
+
+    @hookimpl
+    async def pawpay_installments_paid(self, tenant_id: str, installments: Any) -> None:
+        from pawpay.platform.tenancy.scope import tenant_scope
+        from pawpay.tenants.billing.tables import DebitAttempt
+
+        if not self.broke:
+            self.broke = True
+            async with tenant_scope(uuid.UUID(tenant_id)):
+                await DebitAttempt.raw("SELECT 1 / 0")
+
+
+class _WritesBatch:
+    """A batch listener with durable work: one audit entry per installment of each batch heard."""
+
+    @hookimpl
+    async def pawpay_installments_paid(self, tenant_id: str, installments: Any) -> None:
+        from pawpay.platform.audit.services import AuditRecord, record_many
+        from pawpay.platform.tenancy.context import TenantContext
+        from pawpay.platform.tenancy.scope import tenant_scope
+
+        ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="test")
+        async with tenant_scope(ctx):
+            await record_many(ctx, [AuditRecord("test.batch_heard", target_type="installment",
+                                                target_id=i.installment_id) for i in installments])
+
+
+async def test_a_batch_listener_that_breaks_the_transaction_loses_no_one_elses_work(clock: Any,
+                                                                                     jobs_stub: Any) -> None:
+    from pawpay.tenants.fulfilment import services as fulfilment
+
+    store = await new_store()
+    signed = [await store.sign(amount=29_800, periods=12) for _ in range(3)]
+    insts = [await _first(store, c) for c in signed]
+    due = local(insts[0].due_on.year, insts[0].due_on.month, insts[0].due_on.day, 8, 5)
+    move(clock, due)
+    breaker, writer = _BreaksBatchOnce(), _WritesBatch()
+    pm = get_plugin_manager()
+    pm.register(breaker)
+    pm.register(writer)
+    try:
+        await run_debits(jobs_stub, due)
+    finally:
+        pm.unregister(breaker)
+        pm.unregister(writer)
+    assert breaker.broke
+    heard = await _audit(store, "test.batch_heard")
+    assert sorted(heard) == sorted(str(i.id) for i in insts), "the rolled-back batch's work redone once, not twice"
+    # Fulfilment's own listener (the same hook) released every period all the same, once.
+    shipments, _total = await fulfilment.list_shipments(store.ctx)
+    assert sorted(str(s.installment_id) for s in shipments if s.kind == "period") == sorted(str(i.id) for i in insts)
+
+
+async def test_the_backpressure_leases_a_backlog_one_full_claim_at_a_time(clock: Any) -> None:
+    """``max_in_flight``: no claim while a full one would not fit under the leased rows in flight."""
+    import dataclasses
+
+    from pawpay.platform.tenancy.scope import platform_scope
+    from pawpay.tenants.billing.due import DEBIT_ATTEMPTS
+
+    store = await new_store()
+    signed = [await store.sign(amount=29_800, periods=12) for _ in range(3)]
+    ids = sorted([billing.attempt_id_for((await _first(store, c)).id, 1) for c in signed])
+    inst = await _first(store, signed[0])
+    due = local(inst.due_on.year, inst.due_on.month, inst.due_on.day, 8, 5)
+    move(clock, due)
+    now = due.astimezone(UTC)
+    async with platform_scope("test count"):  # other tests' rows still leased count too (one table)
+        elsewhere = await DEBIT_ATTEMPTS._in_flight_count(now, 1_000_000)
+    work = dataclasses.replace(DEBIT_ATTEMPTS, claim_limit=2, max_in_flight=elsewhere + 3, then=None)
+    async with platform_scope("test claim"):
+        [first] = await work.claim(now, 100)
+    assert len(first.args[1]) == 2, "a full claim"
+    async with platform_scope("test claim"):
+        assert await work.claim(now, 100) == [], "2 in flight + a claim of 2 > 3: wait"
+    await batch.debit_batch(store.ctx, [first.args[1][0]])  # done: its lease is cleared
+    async with platform_scope("test claim"):
+        [second] = await work.claim(now, 100)
+    assert second.args[1] == sorted(set(ids) - set(first.args[1])), "the rest, once there is room"

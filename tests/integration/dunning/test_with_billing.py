@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pawpay.platform.events.services import broadcast
 from pawpay.platform.hooks import InstallmentPaid
+from pawpay.tenants.billing import services as billing
 from pawpay.tenants.contracts import services as contracts
 from pawpay.tenants.dunning import services as dunning
 from pawpay.tenants.dunning.due import DUE_WORK, DUNNING_QUEUE
@@ -33,16 +33,16 @@ async def test_a_declined_debit_walks_into_the_ladder_and_payment_closes_it(cloc
     await jobs_stub.scheduler(list(DUE_WORK)).tick(due.astimezone(UTC))
     await jobs_stub.join(DUNNING_QUEUE)
     assert "DUNNING_FAILED_SMS" in {m.template for m in await inbox(store.ctx)}
-    await broadcast("pawpay_installment_paid", tenant_id=str(store.ctx.tenant_id), installment=InstallmentPaid(
+    # How billing tells the system of a payment (both paid hooks): dunning's listener closes the case.
+    await billing.announce_paid(store.ctx, [InstallmentPaid(
         installment_id=str(first.id), contract_id=str(c.id), contract_no=c.contract_no, sequence=1,
-        amount_fen=first.amount_fen, paid_at=due, attempt_id=f"manual-{uuid.uuid4().hex[:6]}"))
+        amount_fen=first.amount_fen, paid_at=due, attempt_id=f"manual-{uuid.uuid4().hex[:6]}")])
     closed = await dunning.get_case(store.ctx, first.id)
     assert closed is not None
     assert (closed.status, closed.close_reason) == ("closed", "paid")
 
 
 async def test_an_illness_pause_skips_the_debit_until_the_new_date(clock: Any, jobs_stub: Any) -> None:  # noqa: F811
-    from pawpay.tenants.billing import services as billing
     from pawpay.tenants.dunning import endings
 
     store = await new_store()

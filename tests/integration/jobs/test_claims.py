@@ -203,3 +203,23 @@ async def test_a_saturated_tick_says_so(items, store_a, jobs_stub) -> None:
     assert not (await scheduler.tick()).saturated
     await jobs_stub.join(TOUCH_QUEUE)
     assert sorted(r["processed"] for r in (await items.rows()).values()) == [1, 1, 1]
+
+
+async def test_a_batch_claim_takes_the_tenants_in_turn(items, store_a, store_b) -> None:
+    """One message per tenant and ``max_batch`` rows, the tenants' messages interleaved (A B A …)."""
+    from pawpay.platform.jobs.due import LeasedBatchWork
+
+    now = utcnow()
+    a = sorted(str(i) for i in await items.add(store_a.tenant_id, now, count=5))
+    b = sorted(str(i) for i in await items.add(store_b.tenant_id, now, count=2))
+    work = LeasedBatchWork(name=f"test:{items.batch}:batch", actor_name="jobs_test_touch_batch", table="jobs_test_item",
+                           due_column="due_at", match={"batch": items.batch}, lease=timedelta(seconds=60), max_batch=2)
+    async with platform_scope("test: claim"):
+        claimed = await work.claim(now, 10)
+    tenants = {str(store_a.tenant_id): "A", str(store_b.tenant_id): "B"}
+    order = [tenants[str(item.tenant_id)] for item in claimed]
+    assert sorted(order[:2]) == ["A", "B"], f"one message of each tenant first: {order}"
+    assert order[2:] == ["A", "A"], order
+    assert sorted(k for item in claimed if tenants[str(item.tenant_id)] == "A" for k in item.args[1]) == a
+    assert sorted(k for item in claimed if tenants[str(item.tenant_id)] == "B" for k in item.args[1]) == b
+    assert [len(item.args[1]) for item in claimed if tenants[str(item.tenant_id)] == "A"] == [2, 2, 1]

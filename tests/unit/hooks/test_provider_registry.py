@@ -198,8 +198,9 @@ def test_a_provider_declaring_shipping_info_without_the_operation_is_refused() -
         ProviderCatalog().for_plugin("p").add("payments", "acme", _ClaimsShippingInfo)
 
 
-def test_the_hooks_api_version_is_3_with_the_shipped_hook() -> None:
+def test_the_hooks_api_version_is_4_with_the_batch_paid_hook() -> None:
     from pawpay.platform.hooks import HOOKS_API_VERSION, specs
 
-    assert HOOKS_API_VERSION == 3
+    assert HOOKS_API_VERSION == 4
     assert "versionadded:: 3" in (specs.pawpay_shipment_shipped.__doc__ or "")
+    assert "versionadded:: 4" in (specs.pawpay_installments_paid.__doc__ or "")

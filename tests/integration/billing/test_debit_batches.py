@@ -170,94 +170,58 @@ async def test_a_deferred_receipt_waits_out_the_quiet_hours(clock: Any) -> None:
 
 
 class _BreaksOnce:
-    """A listener whose SQL fails (once) for one installment: it breaks the batch's shared transaction."""
+    """A listener whose SQL fails once — on ``installment_id``'s own event (``batch=False``) or on
+    the batch hook (``batch=True``) — breaking the shared transaction of the paid events."""
 
-    def __init__(self, installment_id: str) -> None:
-        self.installment_id = installment_id
+    def __init__(self, installment_id: str, *, batch: bool) -> None:
+        self.installment_id, self.batch = installment_id, batch
         self.broke = False
 
-    @hookimpl
-    async def pawpay_installment_paid(self, tenant_id: str, installment: Any) -> None:
+    async def _break(self, tenant_id: str) -> None:
         from pawpay.platform.tenancy.scope import tenant_scope
         from pawpay.tenants.billing.tables import DebitAttempt
 
-        if installment.installment_id == self.installment_id and not self.broke:
-            self.broke = True
-            async with tenant_scope(uuid.UUID(tenant_id)):
-                await DebitAttempt.raw("SELECT 1 / 0")
+        self.broke = True
+        async with tenant_scope(uuid.UUID(tenant_id)):
+            await DebitAttempt.raw("SELECT 1 / 0")
+
+    @hookimpl
+    async def pawpay_installment_paid(self, tenant_id: str, installment: Any) -> None:
+        if not self.batch and installment.installment_id == self.installment_id and not self.broke:
+            await self._break(tenant_id)
+
+    @hookimpl
+    async def pawpay_installments_paid(self, tenant_id: str, installments: Any) -> None:
+        if self.batch and not self.broke:
+            await self._break(tenant_id)
 
 
 class _Writes:
-    """A listener with durable work: one audit entry per event heard (in the store's scope)."""
+    """A listener with durable work on both hooks: an audit entry per installment heard
+    (``test.installment_heard`` per event, ``test.batch_heard`` per installment of each batch)."""
 
-    @hookimpl
-    async def pawpay_installment_paid(self, tenant_id: str, installment: Any) -> None:
-        from pawpay.platform.audit.services import record
-        from pawpay.platform.tenancy.context import TenantContext
-        from pawpay.platform.tenancy.scope import tenant_scope
-
-        ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="test")
-        async with tenant_scope(ctx):
-            await record(ctx, "test.installment_heard", target_type="installment",
-                         target_id=installment.installment_id)
-
-
-async def test_a_listener_that_breaks_the_transaction_loses_no_one_elses_work(clock: Any, jobs_stub: Any) -> None:
-    store = await new_store()
-    signed = [await store.sign(amount=29_800, periods=12) for _ in range(3)]
-    insts = [await _first(store, c) for c in signed]
-    due = local(insts[0].due_on.year, insts[0].due_on.month, insts[0].due_on.day, 8, 5)
-    move(clock, due)
-    breaker, writer = _BreaksOnce(str(insts[1].id)), _Writes()
-    pm = get_plugin_manager()
-    pm.register(breaker)
-    pm.register(writer)
-    try:
-        await run_debits(jobs_stub, due)
-    finally:
-        pm.unregister(breaker)
-        pm.unregister(writer)
-    assert breaker.broke
-    heard = await _audit(store, "test.installment_heard")
-    assert sorted(heard) == sorted(str(i.id) for i in insts), "every event's durable work kept, once"
-    for i in insts:
-        assert (await contracts.get_installment(store.ctx, i.id)).status == "paid"
-
-
-class _BreaksBatchOnce:
-    """A batch listener whose SQL fails once: it breaks the shared transaction for the whole batch."""
-
-    def __init__(self) -> None:
-        self.broke = False
-
-    @hookimpl
-    async def pawpay_installments_paid(self, tenant_id: str, installments: Any) -> None:
-        from pawpay.platform.tenancy.scope import tenant_scope
-        from pawpay.tenants.billing.tables import DebitAttempt
-
-        if not self.broke:
-            self.broke = True
-            async with tenant_scope(uuid.UUID(tenant_id)):
-                await DebitAttempt.raw("SELECT 1 / 0")
-
-
-class _WritesBatch:
-    """A batch listener with durable work: one audit entry per installment of each batch heard."""
-
-    @hookimpl
-    async def pawpay_installments_paid(self, tenant_id: str, installments: Any) -> None:
+    async def _write(self, tenant_id: str, action: str, installment_ids: list[str]) -> None:
         from pawpay.platform.audit.services import AuditRecord, record_many
         from pawpay.platform.tenancy.context import TenantContext
         from pawpay.platform.tenancy.scope import tenant_scope
 
         ctx = TenantContext(tenant_id=uuid.UUID(tenant_id), actor_label="test")
         async with tenant_scope(ctx):
-            await record_many(ctx, [AuditRecord("test.batch_heard", target_type="installment",
-                                                target_id=i.installment_id) for i in installments])
+            await record_many(ctx, [AuditRecord(action, target_type="installment", target_id=i)
+                                    for i in installment_ids])
+
+    @hookimpl
+    async def pawpay_installment_paid(self, tenant_id: str, installment: Any) -> None:
+        await self._write(tenant_id, "test.installment_heard", [installment.installment_id])
+
+    @hookimpl
+    async def pawpay_installments_paid(self, tenant_id: str, installments: Any) -> None:
+        await self._write(tenant_id, "test.batch_heard", [i.installment_id for i in installments])
 
 
-async def test_a_batch_listener_that_breaks_the_transaction_loses_no_one_elses_work(clock: Any,
-                                                                                     jobs_stub: Any) -> None:
+@pytest.mark.parametrize("batch", [False, True], ids=["per-installment listener", "batch listener"])
+async def test_a_listener_that_breaks_the_transaction_loses_no_one_elses_work(clock: Any, jobs_stub: Any,
+                                                                            batch: bool) -> None:
     from pawpay.tenants.fulfilment import services as fulfilment
 
     store = await new_store()
@@ -265,7 +229,7 @@ async def test_a_batch_listener_that_breaks_the_transaction_loses_no_one_elses_w
     insts = [await _first(store, c) for c in signed]
     due = local(insts[0].due_on.year, insts[0].due_on.month, insts[0].due_on.day, 8, 5)
     move(clock, due)
-    breaker, writer = _BreaksBatchOnce(), _WritesBatch()
+    breaker, writer = _BreaksOnce(str(insts[1].id), batch=batch), _Writes()
     pm = get_plugin_manager()
     pm.register(breaker)
     pm.register(writer)
@@ -275,11 +239,15 @@ async def test_a_batch_listener_that_breaks_the_transaction_loses_no_one_elses_w
         pm.unregister(breaker)
         pm.unregister(writer)
     assert breaker.broke
-    heard = await _audit(store, "test.batch_heard")
-    assert sorted(heard) == sorted(str(i.id) for i in insts), "the rolled-back batch's work redone once, not twice"
-    # Fulfilment's own listener (the same hook) released every period all the same, once.
+    paid = sorted(str(i.id) for i in insts)
+    # The rolled-back part is redone once after the commit, never twice.
+    assert sorted(await _audit(store, "test.installment_heard")) == paid, "every event's durable work kept, once"
+    assert sorted(await _audit(store, "test.batch_heard")) == paid, "every batch's durable work kept, once"
+    for i in insts:
+        assert (await contracts.get_installment(store.ctx, i.id)).status == "paid"
+    # Fulfilment's own listener (the batch hook) released every period all the same, once.
     shipments, _total = await fulfilment.list_shipments(store.ctx)
-    assert sorted(str(s.installment_id) for s in shipments if s.kind == "period") == sorted(str(i.id) for i in insts)
+    assert sorted(str(s.installment_id) for s in shipments if s.kind == "period") == paid
 
 
 async def test_the_backpressure_leases_a_backlog_one_full_claim_at_a_time(clock: Any) -> None:

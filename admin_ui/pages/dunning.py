@@ -17,7 +17,7 @@ from pawpay.admin_ui.flash import flash
 from pawpay.admin_ui.labels import N_
 from pawpay.admin_ui.pages._forms import Form, parse_date
 from pawpay.admin_ui.shell import ADMIN, FieldErrors, Shell, field_errors, is_form_error, redirect
-from pawpay.platform.errors import PawPayError
+from pawpay.platform.errors import NotFound, PawPayError
 from pawpay.platform.hooks.types import NavItem
 from pawpay.platform.identity.roles import AFTER_SALES, FINANCE, FRONT_DESK, MANAGER
 from pawpay.platform.web.deps import TenantCtx
@@ -79,7 +79,8 @@ ENDING_STATUS_LABELS = {
 PENALTY_STATUS_LABELS = {
     "due": N_("To be charged"), "submitted": N_("Charge sent to the provider"),
     "unknown": N_("Charge being confirmed"), "succeeded": N_("Penalty collected"),
-    "failed": N_("Owed: the charge was declined"),
+    "failed": N_("Owed: the charge was declined"), "paid_to_store": N_("Paid to the store directly"),
+    "waived": N_("Waived"),
 }
 MANDATE_LABELS = {"awaiting_penalty": N_("Ends after the penalty charge")}
 STATUS_LABELS = {
@@ -109,6 +110,7 @@ KIND_LABELS = {
     "termination_signing_started": N_("Termination agreement sent for signature"), "terminated": N_("Terminated"),
     "mandate_termination_retried": N_("Mandate termination retried"),
     "penalty_collected": N_("Penalty collected"), "penalty_failed": N_("Penalty charge declined"),
+    "penalty_paid_to_store": N_("Penalty paid to the store directly"), "penalty_waived": N_("Penalty waived"),
 }
 LABELS = {"status_labels": STATUS_LABELS, "channel_labels": CHANNEL_LABELS, "kind_labels": KIND_LABELS}
 SERVICE_MESSAGES = (
@@ -138,6 +140,9 @@ SERVICE_MESSAGES = (
     N_("billing is not available yet"),
     N_("a phrase of 1 to 64 characters"),
     N_("choose one of the store's templates"),
+    N_("only a declined, owed penalty can be settled by hand"),
+    N_("a note of 1 to 500 characters is required (how it was paid, or why it is waived)"),
+    N_("outcome must be paid_to_store or waived"),
 )
 
 
@@ -217,7 +222,7 @@ async def _contract_page(shell: Shell, ctx: Any, contract_id: uuid.UUID, *, erro
         "penalty_status_labels": PENALTY_STATUS_LABELS, "mandate_labels": MANDATE_LABELS,
         "actions": await dunning.list_actions(ctx, contract_id=contract_id),
         "errors": errors or {}, "can_end": bool(ENDING_ROLES & shell.principal.roles),
-        "today": await dunning.store_today(ctx),
+        "can_settle": MANAGER in shell.principal.roles, "today": await dunning.store_today(ctx),
     }, status_code=status_code)
 
 
@@ -359,6 +364,26 @@ class QueuePages(Controller):
     async def contract(self, request: Request[Any, Any, Any], ctx: TenantCtx,
                        contract_id: FromPath[uuid.UUID]) -> Template:
         return await _contract_page(await Shell.load(request, ADMIN), ctx, contract_id)
+
+    @post("/contracts/{contract_id:uuid}/penalties/{penalty_id:uuid}/settle", name="dunning:settle_penalty",
+          opt={"roles": {MANAGER}}, status_code=303)
+    async def settle_penalty(self, request: Request[Any, Any, Any], ctx: TenantCtx, contract_id: FromPath[uuid.UUID],
+                             penalty_id: FromPath[uuid.UUID]) -> Template | Redirect:
+        """A declined, owed penalty settled by hand: paid to the store directly, or waived (a manager)."""
+        shell = await Shell.load(request, ADMIN)
+        form = await Form.read(request)
+        here = f"{PAGE}/contracts/{contract_id}"
+        if (await penalties.get_penalty(ctx, penalty_id)).contract_id != contract_id:
+            raise NotFound("penalty not found")
+        outcome = form.text("outcome")
+        try:
+            await penalties.settle_owed(ctx, penalty_id, outcome=outcome, note=form.text("note"))
+        except PawPayError as exc:
+            if not is_form_error(exc):
+                return redirect(here, _refusal(exc))
+            return await _contract_page(shell, ctx, contract_id, errors=field_errors(exc), status_code=422)
+        return redirect(here, flash(N_("Penalty recorded as paid to the store.") if outcome == "paid_to_store"
+                                    else N_("Penalty waived.")))
 
     @post("/contracts/{contract_id:uuid}/{step:str}", name="dunning:ending", opt={"roles": ENDING_ROLES},
           status_code=303)

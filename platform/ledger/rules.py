@@ -58,6 +58,10 @@ CHART: dict[str, AccountDefinition] = {
     # Early-termination penalties (dunning): income when the signed termination makes them owed; the
     # receivable is the contract's "customer_receivable:<contract_no>:penalty".
     "penalty_income": AccountDefinition(AccountKind.INCOME, False, "early-termination penalties owed by customers"),
+    # What a customer paid the store directly (cash, a transfer), recorded by staff: the store has
+    # the money; pawpay and the provider never saw it.
+    "collected_by_store": AccountDefinition(
+        AccountKind.ASSET, False, "paid by customers to the store directly, outside the provider"),
 }
 # Per-contract accounts: the code is "<prefix><contract reference>".
 PREFIXED_CHART: dict[str, AccountDefinition] = {

@@ -1,5 +1,5 @@
 """``/api/v1/dunning``: open tasks, an installment's dunning log, recording a call, granting an extension, a
-contract's early-termination penalties."""
+contract's early-termination penalties and settling an owed one by hand."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pawpay.tenants.dunning.schemas import (
     ExtensionBody,
     InstallmentLogOut,
     PenaltyOut,
+    SettlePenaltyBody,
     TaskOut,
 )
 
@@ -72,3 +73,13 @@ class DunningController(Controller):
 
         await contracts.get_contract(ctx, contract_id)  # NotFound for another store's
         return [to_schema(v, PenaltyOut) for v in await penalty.list_penalties(ctx, contract_id=contract_id)]
+
+    @post("/penalties/{penalty_id:uuid}/settle", operation_id="SettleOwedPenalty", status_code=200,
+          opt={"roles": {MANAGER}})
+    async def settle_penalty(self, ctx: TenantCtx, penalty_id: FromPath[uuid.UUID],
+                             data: JSONBody[SettlePenaltyBody]) -> PenaltyOut:
+        """A declined, owed penalty: paid to the store directly, or waived (a manager; once)."""
+        from pawpay.tenants.dunning import penalty
+
+        view = await penalty.settle_owed(ctx, penalty_id, outcome=data.outcome, note=data.note)
+        return to_schema(view, PenaltyOut)

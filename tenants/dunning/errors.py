@@ -17,6 +17,7 @@ class DunningErrorCode(StrEnum):
     DUNNING_ENDING_STATE = "DUNNING_ENDING_STATE"
     DUNNING_NOT_SIGNED = "DUNNING_NOT_SIGNED"
     DUNNING_TASK_CLOSED = "DUNNING_TASK_CLOSED"
+    DUNNING_PENALTY_NOT_OWED = "DUNNING_PENALTY_NOT_OWED"
 
 
 def code(value: DunningErrorCode) -> ErrorCode:
@@ -49,3 +50,10 @@ class NotSigned(BusinessRuleViolation):
 
     def __init__(self, detail: str, **data: Any) -> None:
         super().__init__(detail, code=code(DunningErrorCode.DUNNING_NOT_SIGNED), **data)
+
+
+class PenaltyNotOwed(Conflict):
+    """Only a penalty whose charge was declined (owed) can be settled by hand (409, ``current``)."""
+
+    def __init__(self, detail: str, **data: Any) -> None:
+        super().__init__(detail, code=code(DunningErrorCode.DUNNING_PENALTY_NOT_OWED), **data)

@@ -18,7 +18,9 @@ received is charged again with the same id).
   ``<contract_no>:penalty``: funds held, fee, the penalty receivable credited; released on T+N by the
   store's settlement batch like a debit) and a receipt message.
 * ``FAILED`` → the penalty stays owed (the receivable keeps it) and a ``penalty_owed`` staff task goes to a
-  manager; the termination still completes.
+  manager; the termination still completes. A manager then settles it by hand (:func:`settle_owed`):
+  ``paid_to_store`` (the customer paid the store directly: ``collected_by_store`` + amount, the receivable
+  credited) or ``waived`` (the income taken back, the receivable credited), with a note; the task is done.
 
 Either way the mandate is then terminated at the provider and the ending records the outcome. These
 finishing steps are due work too (``charge_at`` stays set until they are done), so a crash resumes them.
@@ -35,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pawpay.platform.clock import utcnow
-from pawpay.platform.errors import NotFound
+from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.hooks import ChargeRequest, ProviderError, ProviderResult, ProviderStatus, WebhookEvent
 from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.money import yuan
@@ -43,6 +45,7 @@ from pawpay.platform.tenancy.context import TenantContext
 from pawpay.platform.tenancy.scope import tenant_scope
 from pawpay.platform.tenancy.services import get_own_tenant
 from pawpay.tenants.dunning import rules
+from pawpay.tenants.dunning.errors import PenaltyNotOwed
 from pawpay.tenants.dunning.tables import DunningEnding, DunningPenalty
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,11 @@ PENALTY_INCOME = "penalty_income"
 UNKNOWN_RECHECK = timedelta(minutes=2)
 NOT_SUBMITTED_RETRY = timedelta(minutes=1)
 IN_FLIGHT = ("submitted", "unknown")
-FINAL = ("succeeded", "failed")
+# Settled by hand (a declined, owed penalty): see settle_owed.
+SETTLED_BY_HAND = ("waived", "paid_to_store")
+FINAL = ("succeeded", "failed", *SETTLED_BY_HAND)
+COLLECTED_BY_STORE = "collected_by_store"
+MAX_NOTE = 500
 AWAITING_PENALTY = "awaiting_penalty"
 RECEIPT_SMS_TEMPLATE = "SMS_PENALTY_RECEIPT"
 RECEIPT_MP_TEMPLATE = "penalty_receipt"
@@ -69,7 +76,7 @@ class PenaltyView:
     attempt_id: str
     amount_fen: int
     fee_fen: int
-    status: str  # due | submitted | unknown | succeeded | failed (owed)
+    status: str  # due | submitted | unknown | succeeded | failed (owed) | waived | paid_to_store
     error_code: str
     provider_reference: str
     tries: int
@@ -334,6 +341,54 @@ async def finish(ctx: TenantContext, penalty_id: uuid.UUID) -> PenaltyView | Non
                               contract_id=row["contract_id"], detail={"mandate": mandate, "before": earlier})
         fresh = await _lock(ctx, penalty_id)
     return _view(fresh) if fresh else None
+
+
+async def settle_owed(ctx: TenantContext, penalty_id: uuid.UUID, *, outcome: str, note: str) -> PenaltyView:
+    """Settle a declined (owed) penalty by hand, once: ``paid_to_store`` — the customer paid the store
+    directly (cash, a transfer; ``note`` says how, e.g. a receipt number) — or ``waived`` (``note``
+    says why). Booked in one entry (``penalty-settled:<ending>``): the penalty receivable is credited
+    against ``collected_by_store`` or, waived, against ``penalty_income``. The ``penalty_owed`` task
+    is done, the action logged and audited. The mandate's end is not touched (it follows the charge).
+
+    Raises:
+        ValidationFailed: an unknown ``outcome``, or no ``note`` (422).
+        PenaltyNotOwed: the penalty is not declined-and-owed (still charging, paid, settled; 409).
+        NotFound: no such penalty in this store.
+    """
+    from pawpay.platform.ledger import services as ledger
+    from pawpay.tenants.dunning import services as dunning
+
+    if outcome not in SETTLED_BY_HAND:
+        raise ValidationFailed("outcome must be paid_to_store or waived", field="outcome")
+    note = (note or "").strip()
+    if not note or len(note) > MAX_NOTE:
+        raise ValidationFailed(f"a note of 1 to {MAX_NOTE} characters is required (how it was paid, or why "
+                               "it is waived)", field="note")
+    async with tenant_scope(ctx):
+        row = await _lock(ctx, penalty_id)
+        if row is None:
+            raise NotFound("penalty not found")
+        if row["status"] != "failed":
+            raise PenaltyNotOwed("only a declined, owed penalty can be settled by hand", current=row["status"])
+        amount = int(row["amount_fen"])
+        receivable = f"customer_receivable:{receivable_ref(row['contract_no'])}"
+        other = COLLECTED_BY_STORE if outcome == "paid_to_store" else PENALTY_INCOME
+        now = await tenant_now(ctx)
+        await ledger.ensure_accounts(ctx, [receivable, other])
+        await ledger.post_entry(
+            ctx, idempotency_key=f"penalty-settled:{row['ending_id']}",
+            description=f"early-termination penalty {outcome.replace('_', ' ')} ({row['contract_no']})",
+            postings=[(other, amount), (receivable, -amount)], effective_at=now)
+        await _update(ctx, penalty_id, status=outcome)
+        if row["task_id"] is not None:
+            task = await dunning.get_task(ctx, row["task_id"])
+            if task.status == "open":
+                await dunning.complete_task(ctx, task.id, note=note)
+        await dunning._log_action(ctx, f"penalty_{outcome}", installment_id=None, contract_id=row["contract_id"],
+                                  detail={"attempt_id": row["attempt_id"], "amount_fen": amount, "note": note})
+        fresh = await _lock(ctx, penalty_id)
+    assert fresh is not None
+    return _view(fresh)
 
 
 async def _send_receipt(ctx: TenantContext, row: dict[str, Any]) -> None:

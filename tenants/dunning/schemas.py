@@ -83,8 +83,16 @@ class ExtensionBody(msgspec.Struct):
     reason: str = ""
 
 
+class SettlePenaltyBody(msgspec.Struct):
+    """A declined, owed penalty settled by hand: ``paid_to_store`` (``note``: how) or ``waived`` (``note``: why)."""
+
+    outcome: str
+    note: str
+
+
 class PenaltyOut(msgspec.Struct):
-    """An early termination's penalty charge (``status``: due | submitted | unknown | succeeded | failed = owed)."""
+    """An early termination's penalty charge (``status``: due | submitted | unknown | succeeded | failed = owed |
+    paid_to_store | waived)."""
 
     id: uuid.UUID
     ending_id: uuid.UUID

@@ -4,6 +4,8 @@ highlighted), a contract's pauses and the early termination flow; roles and othe
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pawpay.platform.identity.roles import FINANCE
@@ -159,3 +161,31 @@ async def test_an_extension_without_a_case_is_explained(new_browser) -> None:
     assert await dunning.get_case(w.ctx, inst.id) is None
     browser.client.cookies.set("pawpay_locale", "zh_CN")
     assert "该分期没有催缴记录" in (await browser.get("/admin/queues")).text
+
+
+async def test_a_manager_settles_an_owed_penalty_on_the_contract_page(new_browser: Any, make_staff: Any) -> None:
+    from pawpay.platform.identity.roles import AFTER_SALES
+    from pawpay.tenants.dunning import penalty as penalties
+    from tests.integration.dunning.test_penalty_settle import _owed
+
+    store, c, pen = await _owed()
+    path = f"/admin/queues/contracts/{c.id}"
+    settle = f"{path}/penalties/{pen.id}/settle"
+    after_sales = await make_staff(store.ctx.tenant_id, AFTER_SALES)
+    staff = await new_browser("zh_CN")
+    await staff.sign_in(after_sales)
+    page = await staff.get(path)
+    assert page.status_code == 200
+    assert "结清违约金" not in page.text, "the form is a manager's"
+    assert (await staff.submit(settle, {"outcome": "waived", "note": "x"}, csrf_from=path)).status_code == 403
+    manager = await new_browser("zh_CN")
+    await manager.sign_in(store.s.store.manager_email)
+    page = await manager.get(path)
+    assert "结清违约金" in page.text
+    empty = await manager.submit(settle, {"outcome": "paid_to_store", "note": ""}, csrf_from=path)
+    assert empty.status_code == 422
+    assert (await penalties.get_penalty(store.ctx, pen.id)).status == "failed"
+    done = await manager.submit(settle, {"outcome": "paid_to_store", "note": "现金"}, csrf_from=path)
+    assert done.status_code == 303
+    assert "已直接付给门店" in (await manager.get(path)).text
+    assert (await penalties.get_penalty(store.ctx, pen.id)).status == "paid_to_store"

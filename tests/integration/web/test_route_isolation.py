@@ -149,6 +149,10 @@ async def _a_shipment_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
     return uuid.UUID(str((await worlds.fulfilment_world(store_a)).shipment.id))
 
 
+async def _a_penalty_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
+    return uuid.UUID(str((await worlds.dunning_penalty_world(store_a)).id))
+
+
 async def _a_pet_id(store_a: Any, _values: dict[str, str]) -> uuid.UUID:
     return uuid.UUID(str((await worlds.customers_world(store_a)).pet.id))
 
@@ -163,6 +167,7 @@ IdFactory = Callable[[Any, dict[str, str]], Awaitable[uuid.UUID | str]]
 # values). Add one per new kind of id; the store worlds (tests/integration/tenancy/worlds.py) make
 # the objects through the domain services, once per store.
 ID_FACTORIES: dict[str, IdFactory] = {
+    "penalty_id": _a_penalty_id,
     "account_id": _a_staff_id,
     "key_id": _a_api_key_id,
     "tenant_id": _a_tenant_id,
@@ -221,6 +226,9 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any] | Callable[[Any], Awaitable[
         "note": "store B", "outcome": "reached"},
     ("POST", "/admin/queues/contracts/{contract_id:uuid}/{step:str}"): _ending_form,
     ("POST", "/api/v1/billing/installments/{installment_id:uuid}/retry"): {"reason": "store B"},
+    ("POST", "/api/v1/dunning/penalties/{penalty_id:uuid}/settle"): {"outcome": "waived", "note": "store B"},
+    ("POST", "/admin/queues/contracts/{contract_id:uuid}/penalties/{penalty_id:uuid}/settle"): {
+        "outcome": "waived", "note": "store B"},
     ("POST", "/api/v1/billing/installments/{installment_id:uuid}/remind"): {"reason": "store B"},
     ("POST", "/api/v1/billing/installments/{installment_id:uuid}/move"): {"new_due_on": "2027-06-01",
                                                                           "reason": "store B"},

@@ -8,9 +8,10 @@ import hmac
 import math
 import secrets
 import uuid
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from asyncpg.exceptions import UniqueViolationError
 
@@ -28,7 +29,7 @@ from pawpay.platform.errors import (
 )
 from pawpay.platform.identity import passwords
 from pawpay.platform.identity.principal import Principal
-from pawpay.platform.identity.roles import OPERATOR, OPERATOR_ROLES, STAFF, TENANT_ROLES
+from pawpay.platform.identity.roles import MANAGER, OPERATOR, OPERATOR_ROLES, STAFF, TENANT_ROLES
 from pawpay.platform.identity.tables import Account, ApiKey, Invitation, LoginThrottle, WebSession
 from pawpay.platform.settings import get_settings
 from pawpay.platform.tenancy.context import PlatformContext, TenantContext
@@ -154,6 +155,30 @@ async def create_staff(
         await record(ctx, "account.created", target_type="account", target_id=str(view.id), tenant_id=target,
                      after=_snapshot(view))
     return view
+
+
+class _Assignable(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def roles(self) -> Collection[str]: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def choose_assignee(staff: Sequence[_Assignable], role: str, open_items: Mapping[uuid.UUID, int]) -> uuid.UUID | None:
+    """Who gets a new piece of staff work, out of ``staff`` (active people): one with ``role``, else a
+    manager; the one with the fewest ``open_items``, the longest-serving first. None: nobody suits."""
+    candidates = [s for s in staff if role in s.roles] or [s for s in staff if MANAGER in s.roles]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda s: (open_items.get(s.id, 0), s.created_at)).id
+
+
+async def pick_assignee(ctx: TenantContext, role: str, open_items: Mapping[uuid.UUID, int]) -> uuid.UUID | None:
+    """:func:`choose_assignee` among the store's active staff; ``open_items`` counts each person's
+    open work of the caller's kind (dunning tasks, visits)."""
+    return choose_assignee([s for s in await list_staff(ctx) if s.is_active], role, open_items)
 
 
 async def list_staff(ctx: TenantContext) -> list[AccountView]:

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
+from pawpay.platform.db.jsonb import from_jsonb
 from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.money import yuan
@@ -164,12 +165,8 @@ _PHOTO_COLUMNS = tuple(getattr(AftersalesTicketPhoto, n) for n in PhotoView.__da
 _COUPON_COLUMNS = tuple(getattr(AftersalesClinicCoupon, n) for n in CouponView.__dataclass_fields__)
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _ticket_view(row: dict[str, Any]) -> TicketView:
-    return TicketView(**{**row, "pause_proposal": _json(row["pause_proposal"]) or {}})
+    return TicketView(**{**row, "pause_proposal": from_jsonb(row["pause_proposal"]) or {}})
 
 
 def _actor(ctx: TenantContext) -> str:
@@ -246,7 +243,7 @@ async def events(ctx: TenantContext, ticket_id: uuid.UUID) -> list[EventView]:
         rows = await AftersalesTicketEvent.select(*_EVENT_COLUMNS).where(
             (AftersalesTicketEvent.tenant_id == ctx.tenant_id) & (AftersalesTicketEvent.ticket_id == ticket_id)
         ).order_by(AftersalesTicketEvent.created_at)
-    return [EventView(**{**r, "detail": _json(r["detail"]) or {}}) for r in rows]
+    return [EventView(**{**r, "detail": from_jsonb(r["detail"]) or {}}) for r in rows]
 
 
 async def photos(ctx: TenantContext, ticket_id: uuid.UUID) -> list[PhotoView]:

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
+from pawpay.platform.db.jsonb import from_jsonb
 from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.hooks import (
     ChargeRequest,
@@ -203,14 +204,10 @@ def _attempt_view(row: dict[str, Any]) -> AttemptView:
         submitted_at=row["submitted_at"], resolved_at=row["resolved_at"], next_attempt_at=row["next_attempt_at"])
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _reminder_view(row: dict[str, Any]) -> ReminderView:
     return ReminderView(id=row["id"], installment_id=row["installment_id"], contract_id=row["contract_id"],
                         due_on=row["due_on"], status=row["status"], send_at=row["send_at"], sent_at=row["sent_at"],
-                        outcomes=dict(_json(row["outcomes"]) or {}))
+                        outcomes=dict(from_jsonb(row["outcomes"]) or {}))
 
 
 async def _time_zone(ctx: TenantContext) -> str:
@@ -306,7 +303,7 @@ async def retry_schedule(ctx: TenantContext) -> list[int]:
             BillingSettings.tenant_id == ctx.tenant_id).first()
     if row is None:
         return list(DEFAULT_RETRY_OFFSETS_HOURS)
-    return [int(h) for h in _json(row["retry_offsets_hours"]) or []]
+    return [int(h) for h in from_jsonb(row["retry_offsets_hours"]) or []]
 
 
 async def set_retry_schedule(ctx: TenantContext, offsets_hours: Sequence[int], *, reason: str = "") -> list[int]:

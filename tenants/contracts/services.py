@@ -24,7 +24,6 @@ is logged and stored, it never undoes the signing. See :mod:`.rules` for the fir
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import secrets
@@ -38,6 +37,7 @@ from asyncpg.exceptions import UniqueViolationError
 
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
+from pawpay.platform.db.jsonb import from_jsonb
 from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.events import services as events
 from pawpay.platform.hooks import ContractSigned
@@ -157,17 +157,13 @@ class EvidenceView:
     created_at: datetime
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 _COLUMNS = tuple(getattr(Contract, name) for name in ContractView.__dataclass_fields__)
 
 
 def _view(row: dict[str, Any]) -> ContractView:
     data = dict(row)
-    data["contents"] = _json(data["contents"]) or {}
-    data["documents"] = _json(data["documents"]) or []
+    data["contents"] = from_jsonb(data["contents"]) or {}
+    data["documents"] = from_jsonb(data["documents"]) or []
     return ContractView(**data)
 
 
@@ -576,8 +572,8 @@ async def get_evidence(ctx: TenantContext, contract_id: uuid.UUID) -> EvidenceVi
                                                     & (ContractEvidence.contract_id == contract_id)).first()
     if row is None:
         return None
-    row["documents"] = _json(row["documents"]) or []
-    row["consents"] = _json(row["consents"]) or {}
+    row["documents"] = from_jsonb(row["documents"]) or []
+    row["consents"] = from_jsonb(row["consents"]) or {}
     return EvidenceView(**row)
 
 

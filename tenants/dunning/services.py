@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
+from pawpay.platform.db.jsonb import from_jsonb
 from pawpay.platform.errors import BusinessRuleViolation, NotFound, ValidationFailed
 from pawpay.platform.hooks import MiniProgramMessage, ProviderResult, SmsMessage
 from pawpay.platform.jobs.services import tenant_now
@@ -136,10 +137,6 @@ class ActionView:
     actor: str
     detail: dict[str, Any]
     created_at: datetime
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _actor(ctx: TenantContext) -> str:
@@ -702,16 +699,10 @@ async def _pick_assignee(ctx: TenantContext, role: str) -> uuid.UUID | None:
     """The active staff member with ``role`` (else a manager) who has the fewest open tasks."""
     from pawpay.platform.identity import services as identity
 
-    staff = [s for s in await identity.list_staff(ctx) if s.is_active]
-    candidates = [s for s in staff if role in s.roles] or [s for s in staff if "manager" in s.roles]
-    if not candidates:
-        return None
-    counts = {}
-    for person in candidates:
-        counts[person.id] = await DunningTask.count().where(
-            (DunningTask.tenant_id == ctx.tenant_id) & (DunningTask.assignee_id == person.id)
-            & (DunningTask.status == "open"))
-    return min(candidates, key=lambda s: (counts[s.id], s.created_at)).id
+    rows = await DunningTask.raw(
+        "SELECT assignee_id, count(*) AS n FROM dunning_task WHERE tenant_id = {} AND status = 'open' "
+        "AND assignee_id IS NOT NULL GROUP BY assignee_id", ctx.tenant_id)
+    return await identity.pick_assignee(ctx, role, {r["assignee_id"]: int(r["n"]) for r in rows})
 
 
 async def _insert_task(ctx: TenantContext, *, kind: str, installment_id: uuid.UUID | None,
@@ -967,7 +958,7 @@ async def list_actions(ctx: TenantContext, *, installment_id: uuid.UUID | None =
         where &= DunningAction.contract_id == contract_id
     async with tenant_scope(ctx):
         rows = await DunningAction.select().where(where).order_by(DunningAction.created_at).limit(limit)
-    return [ActionView(**{k: (_json(r[k]) if k == "detail" else r[k]) for k in ActionView.__dataclass_fields__})
+    return [ActionView(**{k: (from_jsonb(r[k]) if k == "detail" else r[k]) for k in ActionView.__dataclass_fields__})
             for r in rows]
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
+from pawpay.platform.db.jsonb import from_jsonb
 from pawpay.platform.errors import NotFound, ValidationFailed
 from pawpay.platform.merchants import services as merchants
 from pawpay.platform.money import yuan
@@ -220,16 +221,8 @@ def _lines(raw: Any) -> tuple[ContentLine, ...]:
                  for x in raw or [])
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        import json
-
-        return json.loads(value)
-    return value
-
-
 def _view(plan: dict[str, Any], v: dict[str, Any]) -> PlanView:
-    contents = _json(v["contents"]) or {}
+    contents = from_jsonb(v["contents"]) or {}
     return PlanView(
         id=plan["id"], version=v["version"], current_version=plan["current_version"], active=plan["active"],
         name=v["name"], description=v["description"], species=v["species"], breed=v["breed"], stage=v["stage"],
@@ -239,7 +232,7 @@ def _view(plan: dict[str, Any], v: dict[str, Any]) -> PlanView:
         period_overrides={int(k): _lines(lines) for k, lines in sorted((contents.get("overrides") or {}).items(),
                                                                          key=lambda kv: int(kv[0]))},
         gift_text=v["gift_text"], gift_value_fen=int(v["gift_value_fen"]),
-        debit_days=tuple(_json(v["debit_days"]) or ()), penalty_rate_bp=v["penalty_rate_bp"],
+        debit_days=tuple(from_jsonb(v["debit_days"]) or ()), penalty_rate_bp=v["penalty_rate_bp"],
         penalty_rule=rules.describe_penalty(v["penalty_rate_bp"]), cooling_off_days=v["cooling_off_days"],
         next_stage_plan_id=v["next_stage_plan_id"], amount_warning_confirmed=v["amount_warning_confirmed"],
         created_at=v["created_at"], created_by=v["created_by"],
@@ -443,7 +436,7 @@ async def snapshot_lines(ctx: TenantContext, lines: Sequence[ContentInput], fiel
 
 def lines_from_snapshot(raw: Any) -> tuple[ContentLine, ...]:
     """Stored lines (a plan version's or an override's) as :class:`ContentLine`."""
-    return _lines(_json(raw))
+    return _lines(from_jsonb(raw))
 
 
 async def _check_next_stage(ctx: TenantContext, next_stage: uuid.UUID | None, plan_id: uuid.UUID | None,
@@ -524,8 +517,8 @@ async def update_plan(ctx: TenantContext, plan_id: uuid.UUID, data: PlanInput, *
             raise VersionConflict("the plan was changed since you opened it; reload and try again",
                                   current_version=plan["current_version"], expected_version=expected_version)
         latest = await _version_row(ctx, plan_id, plan["current_version"])
-        if _audit({**latest, "contents": _json(latest["contents"]), "debit_days": _json(latest["debit_days"])}) \
-                == _audit(values):
+        stored = {**latest, "contents": from_jsonb(latest["contents"]), "debit_days": from_jsonb(latest["debit_days"])}
+        if _audit(stored) == _audit(values):
             return await get_plan(ctx, plan_id)  # nothing changed: no new version
     warned = await _check_amount_on_save(ctx, values["monthly_amount_fen"], confirm_amount_warning)
     now = utcnow()
@@ -538,7 +531,8 @@ async def update_plan(ctx: TenantContext, plan_id: uuid.UUID, data: PlanInput, *
         await record(ctx, "plans.plan_version_created", target_type="plan", target_id=str(plan_id),
                      before={**_audit(_as_values(current)), "version": current.version},
                      after={**_audit(values), "version": version, "amount_warning_confirmed": warned})
-    return await get_plan(ctx, plan_id)
+    # The version this save made (a concurrent save may already have made the next one current).
+    return await get_plan_version(ctx, plan_id, version)
 
 
 def _as_values(view: PlanView) -> dict[str, Any]:

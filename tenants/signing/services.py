@@ -26,6 +26,7 @@ from typing import Any
 from pawpay.platform.audit.services import record
 from pawpay.platform.clock import utcnow
 from pawpay.platform.crypto import blind_index, mask, open_sealed, seal
+from pawpay.platform.db.jsonb import from_jsonb
 from pawpay.platform.errors import NotFound, PawPayError
 from pawpay.platform.hooks import (
     AgreementRequest,
@@ -207,11 +208,6 @@ class ContractPreview:
 
 # --- helpers --------------------------------------------------------------------------------------
 
-def _json(value: Any, default: Any) -> Any:
-    if value is None:
-        return default
-    return json.loads(value) if isinstance(value, str) else value
-
 
 def clean_phone(value: str) -> str:
     text = re.sub(r"[\s-]", "", value or "").removeprefix("+86")
@@ -237,13 +233,13 @@ def _open(tenant_id: uuid.UUID, name: str, sealed: str) -> str:
 
 
 def _view(row: dict[str, Any]) -> SigningView:
-    steps = _json(row["steps"], {})
-    refs = _json(row["refs"], {})
+    steps = from_jsonb(row["steps"], {})
+    refs = from_jsonb(row["refs"], {})
     return SigningView(
         id=row["id"], state=row["state"], steps=steps, next_step=rules.next_step(steps), plan_id=row["plan_id"],
-        plan_version=row["plan_version"], debit_day=row["debit_day"], answers=_json(row["answers"], {}),
+        plan_version=row["plan_version"], debit_day=row["debit_day"], answers=from_jsonb(row["answers"], {}),
         phone_masked=row["phone_masked"], name_masked=row["name_masked"], risk_outcome=row["risk_outcome"],
-        conditions=list(_json(row["conditions"], [])), down_payment_fen=int(row["down_payment_fen"] or 0),
+        conditions=list(from_jsonb(row["conditions"], [])), down_payment_fen=int(row["down_payment_fen"] or 0),
         down_payment_status=row["down_payment_status"], customer_id=row["customer_id"], pet_id=row["pet_id"],
         contract_id=row["contract_id"], decline_reason=row["decline_reason"], edits=int(row["edits"] or 0),
         form_seconds=row["form_seconds"], channel=row["channel"], started_by=row["started_by"],
@@ -254,8 +250,9 @@ def _view(row: dict[str, Any]) -> SigningView:
 
 def _decision_view(row: dict[str, Any]) -> RiskDecisionView:
     return RiskDecisionView(
-        id=row["id"], signing_id=row["signing_id"], outcome=row["outcome"], reasons=list(_json(row["reasons"], [])),
-        inputs=_json(row["inputs"], {}), conditions=list(_json(row["conditions"], [])), reviewed=row["reviewed"],
+        id=row["id"], signing_id=row["signing_id"], outcome=row["outcome"],
+        reasons=list(from_jsonb(row["reasons"], [])), inputs=from_jsonb(row["inputs"], {}),
+        conditions=list(from_jsonb(row["conditions"], [])), reviewed=row["reviewed"],
         reviewer=row["reviewer"], review_outcome=row["review_outcome"], review_reason=row["review_reason"],
         reviewed_at=row["reviewed_at"], created_at=row["created_at"],
     )
@@ -281,7 +278,7 @@ async def _update(ctx: TenantContext, signing_id: uuid.UUID, values: Mapping[Any
 
 
 def _complete(row: dict[str, Any], step: str) -> dict[str, str]:
-    steps = dict(_json(row["steps"], {}))
+    steps = dict(from_jsonb(row["steps"], {}))
     steps[step] = utcnow().isoformat()
     return steps
 
@@ -463,7 +460,7 @@ async def mark_shown(ctx: TenantContext, session: SessionView, signing_id: uuid.
     """Remember when a step's form was first shown (the form-time anti-fraud signal)."""
     async with tenant_scope(ctx):
         row = await _row(ctx, signing_id, phone_idx=session.phone_index)
-        shown = dict(_json(row["shown"], {}))
+        shown = dict(from_jsonb(row["shown"], {}))
         if step in rules.STEPS and step not in shown:
             shown[step] = utcnow().isoformat()
             await _update(ctx, signing_id, {Signing.shown: shown})
@@ -472,12 +469,12 @@ async def mark_shown(ctx: TenantContext, session: SessionView, signing_id: uuid.
 async def _locked_for_step(ctx: TenantContext, session: SessionView, signing_id: uuid.UUID, step: str
                            ) -> dict[str, Any]:
     row = await _row(ctx, signing_id, lock=True, phone_idx=session.phone_index)
-    rules.check_step(step, _json(row["steps"], {}), row["state"])
+    rules.check_step(step, from_jsonb(row["steps"], {}), row["state"])
     return row
 
 
 def _edits(row: dict[str, Any], step: str) -> int:
-    return int(row["edits"] or 0) + (1 if step in _json(row["steps"], {}) else 0)
+    return int(row["edits"] or 0) + (1 if step in from_jsonb(row["steps"], {}) else 0)
 
 
 # --- steps 1-3: plan, pet, details ------------------------------------------------------------------
@@ -491,7 +488,7 @@ async def submit_plan(ctx: TenantContext, session: SessionView, signing_id: uuid
         raise InvalidInput("choose one of the plan's debit days", field="debit_day", allowed=list(plan.debit_days))
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.PLAN)
-        answers = dict(_json(row["answers"], {}))
+        answers = dict(from_jsonb(row["answers"], {}))
         pet = answers.get("pet")
         if pet and pet.get("species") != plan.species:
             raise InvalidInput("this plan is for another kind of pet", field="plan_id")
@@ -513,7 +510,7 @@ async def submit_pet(ctx: TenantContext, session: SessionView, signing_id: uuid.
             plan = await plans.get_plan_version(ctx, row["plan_id"], row["plan_version"])
             if plan.species != pet.species:
                 raise InvalidInput("the chosen plan is for another kind of pet", field="species")
-        answers = dict(_json(row["answers"], {}))
+        answers = dict(from_jsonb(row["answers"], {}))
         answers["pet"] = {"name": pet.name, "species": pet.species, "breed": pet.breed,
                           "birthday": pet.birthday.isoformat(), "adoption_date": pet.adoption_date.isoformat()}
         await _update(ctx, signing_id, {Signing.answers: answers, Signing.steps: _complete(row, rules.PET),
@@ -530,10 +527,10 @@ async def submit_details(ctx: TenantContext, session: SessionView, signing_id: u
     now = utcnow()
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.DETAILS)
-        shown = _json(row["shown"], {})
-        started = shown.get(rules.DETAILS) or _json(row["steps"], {}).get(rules.PET)
+        shown = from_jsonb(row["shown"], {})
+        started = shown.get(rules.DETAILS) or from_jsonb(row["steps"], {}).get(rules.PET)
         seconds = int((now - datetime.fromisoformat(started)).total_seconds()) if started else None
-        answers = dict(_json(row["answers"], {}))
+        answers = dict(from_jsonb(row["answers"], {}))
         answers["declared"] = {"occupation": details.occupation, "income": details.income,
                                "residence": details.residence}
         t = ctx.tenant_id
@@ -590,7 +587,7 @@ async def start_identity(ctx: TenantContext, session: SessionView, signing_id: u
         refs_update["real_name"] = real.provider_reference or f"rn-{signing_id}-{key}"
     face_url = ""
     if real.status is ProviderStatus.SUCCEEDED:
-        refs = _json(row["refs"], {})
+        refs = from_jsonb(row["refs"], {})
         attempt = int(refs.get("face_attempt", 1))
         check_id = f"face-{signing_id}-{key}-{attempt}"
         face = await provider.start_face_check(pctx, FaceCheckRequest(check_id=check_id, name=name,
@@ -604,8 +601,8 @@ async def start_identity(ctx: TenantContext, session: SessionView, signing_id: u
             refs_update["face_url"] = face_url
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.IDENTITY)
-        refs = {**_json(row["refs"], {}), **refs_update}
-        answers = dict(_json(row["answers"], {}))
+        refs = {**from_jsonb(row["refs"], {}), **refs_update}
+        answers = dict(from_jsonb(row["answers"], {}))
         consents = dict(answers.get("consents", {}))
         consents["face_data"] = True
         consents["face_data_at"] = utcnow().isoformat()
@@ -633,7 +630,7 @@ async def finish_identity(ctx: TenantContext, session: SessionView, signing_id: 
     the signing is declined (``ID_MISMATCH_FACE``). Liveness failed or expired: start again."""
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.IDENTITY)
-    refs = _json(row["refs"], {})
+    refs = from_jsonb(row["refs"], {})
     check_id = refs.get("face_check_id")
     if not check_id:
         raise ProviderPending("start the face check first")
@@ -641,7 +638,7 @@ async def finish_identity(ctx: TenantContext, session: SessionView, signing_id: 
     result = await provider.query_face_check(pctx, check_id)
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.IDENTITY)
-        refs = dict(_json(row["refs"], {}))
+        refs = dict(from_jsonb(row["refs"], {}))
         if result.status is ProviderStatus.SUCCEEDED:
             refs["face"] = result.provider_reference or check_id
             refs.pop("face_url", None)
@@ -728,8 +725,8 @@ async def run_risk(ctx: TenantContext, session: SessionView, signing_id: uuid.UU
             raise ProviderFailed("the credit check could not be run", provider_code=outcome.result.error_code)
         raise ProviderPending("the credit check has not answered yet; try again in a moment")
     score = outcome.raw.get("score") if isinstance(outcome.raw, Mapping) else None
-    refs = _json(row["refs"], {})
-    declared = _json(row["answers"], {}).get("declared", {})
+    refs = from_jsonb(row["refs"], {})
+    declared = from_jsonb(row["answers"], {}).get("declared", {})
     inputs = rules.RiskInputs(
         age=rules.age_on(id_number, today), occupation=declared.get("occupation", ""),
         income=declared.get("income", ""), residence=declared.get("residence", ""),
@@ -749,7 +746,7 @@ async def run_risk(ctx: TenantContext, session: SessionView, signing_id: uuid.UU
     }
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.RISK)
-        refs = {**_json(row["refs"], {}), "credit": outcome.result.provider_reference or check_id}
+        refs = {**from_jsonb(row["refs"], {}), "credit": outcome.result.provider_reference or check_id}
         if result.outcome == rules.DECLINE:
             await _update(ctx, signing_id, {Signing.refs: refs})
             await _decline(ctx, row, result.reasons, inputs=stored_inputs)
@@ -793,7 +790,7 @@ async def upload_proof(ctx: TenantContext, session: SessionView, signing_id: uui
     stored = await storage.store_upload(data, filename=filename, purpose=PROOF_PURPOSE)
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.RISK)
-        answers = dict(_json(row["answers"], {}))
+        answers = dict(from_jsonb(row["answers"], {}))
         answers["proofs"] = [*answers.get("proofs", []), {"kind": kind, "key": stored.key, "sha256": stored.sha256,
                                                           "content_type": stored.content_type}]
         await _store_decision(ctx, signing_id, rules.REVIEW, ["PROOF_UPLOADED"], {"proof": kind})
@@ -845,12 +842,12 @@ async def _ensure_contract(ctx: TenantContext, session: SessionView, signing_id:
     store = await get_own_tenant(ctx)
     async with tenant_scope(ctx):
         row = await _row(ctx, signing_id, lock=True, phone_idx=session.phone_index)
-        steps = _json(row["steps"], {})
+        steps = from_jsonb(row["steps"], {})
         if row["state"] != rules.COMPLETED:
             rules.check_state(row["state"])
         if rules.RISK not in steps:
             rules.check_step(rules.CONTRACT, steps, row["state"])
-        answers = _json(row["answers"], {})
+        answers = from_jsonb(row["answers"], {})
         pet_answers = answers.get("pet", {})
         if row["contract_id"] is None:
             name, id_number, phone = _person(ctx, row)
@@ -932,11 +929,11 @@ async def start_esign(ctx: TenantContext, session: SessionView, signing_id: uuid
                  Signer(kind="organisation", name=preview.store_name)], return_url=return_url))
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.CONTRACT)
-        refs = dict(_json(row["refs"], {}))
+        refs = dict(from_jsonb(row["refs"], {}))
         refs["esign_flow_id"] = flow_id
         if flow.action is not None:
             refs["esign_url"] = str(flow.action.payload.get("url", ""))
-        answers = dict(_json(row["answers"], {}))
+        answers = dict(from_jsonb(row["answers"], {}))
         answers["consents"] = {**answers.get("consents", {}), "contract_terms": True}
         await _update(ctx, signing_id, {Signing.refs: refs, Signing.answers: answers})
     if flow.result.status is ProviderStatus.FAILED:
@@ -947,7 +944,7 @@ async def start_esign(ctx: TenantContext, session: SessionView, signing_id: uuid
 async def finish_esign(ctx: TenantContext, session: SessionView, signing_id: uuid.UUID) -> SigningView:
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.CONTRACT)
-    flow_id = _json(row["refs"], {}).get("esign_flow_id")
+    flow_id = from_jsonb(row["refs"], {}).get("esign_flow_id")
     if not flow_id:
         raise ProviderPending("start the e-signature first")
     provider, pctx = await guarded_provider_for(ctx, "identity")
@@ -962,7 +959,7 @@ async def finish_esign(ctx: TenantContext, session: SessionView, signing_id: uui
             log.warning("e-sign evidence download failed", extra={"signing_id": str(signing_id)})
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.CONTRACT)
-        refs = dict(_json(row["refs"], {}))
+        refs = dict(from_jsonb(row["refs"], {}))
         if result.status is ProviderStatus.SUCCEEDED:
             refs["esign"] = result.provider_reference or flow_id
             refs["esign_at"] = utcnow().isoformat()
@@ -1011,11 +1008,11 @@ async def start_debit(ctx: TenantContext, session: SessionView, signing_id: uuid
         channel="mini_program" if row["channel"] == "mini_program" else "h5"))
     async with tenant_scope(ctx):
         row = await _locked_for_step(ctx, session, signing_id, rules.DEBIT)
-        refs = dict(_json(row["refs"], {}))
+        refs = dict(from_jsonb(row["refs"], {}))
         refs["agreement_id"] = agreement_id
         if answer.action is not None:
             refs["agreement_url"] = str(answer.action.payload.get("url", ""))
-        answers = dict(_json(row["answers"], {}))
+        answers = dict(from_jsonb(row["answers"], {}))
         answers["consents"] = {**answers.get("consents", {}), "debit_authorisation": True}
         await _update(ctx, signing_id, {Signing.refs: refs, Signing.answers: answers})
     if answer.result.status is ProviderStatus.FAILED:
@@ -1099,8 +1096,8 @@ async def finish_debit(  # noqa: PLR0915 - one transaction, read top to bottom
         row = await _row(ctx, signing_id, phone_idx=session.phone_index)
         if row["state"] == rules.COMPLETED and row["contract_id"] is not None:
             return await contracts.get_contract(ctx, row["contract_id"])
-        rules.check_step(rules.DEBIT, _json(row["steps"], {}), row["state"])
-    refs = _json(row["refs"], {})
+        rules.check_step(rules.DEBIT, from_jsonb(row["steps"], {}), row["state"])
+    refs = from_jsonb(row["refs"], {})
     agreement_id = refs.get("agreement_id")
     if not agreement_id:
         raise ProviderPending("start the debit authorisation first")
@@ -1127,7 +1124,7 @@ async def finish_debit(  # noqa: PLR0915 - one transaction, read top to bottom
         row = await _row(ctx, signing_id, lock=True, phone_idx=session.phone_index)
         if row["state"] == rules.COMPLETED and row["contract_id"] is not None:
             return await contracts.get_contract(ctx, row["contract_id"])
-        rules.check_step(rules.DEBIT, _json(row["steps"], {}), row["state"])
+        rules.check_step(rules.DEBIT, from_jsonb(row["steps"], {}), row["state"])
         if payer_mismatch:
             await _update(ctx, signing_id, {Signing.refs: new_refs})
             await _decline(ctx, row, ["ID_MISMATCH_PAYER"], inputs={"payer": info.payer_reference})
@@ -1143,7 +1140,7 @@ async def finish_debit(  # noqa: PLR0915 - one transaction, read top to bottom
             failure = None
             if amount > 0 and dp_status == "succeeded":
                 await _update(ctx, signing_id, {Signing.down_payment_status: "succeeded"})
-            answers = _json(row["answers"], {})
+            answers = from_jsonb(row["answers"], {})
             consents = {k: bool(v) for k, v in answers.get("consents", {}).items() if not k.endswith("_at")}
             consents.update({"contract_terms": True, "debit_authorisation": True})
             contract = await contracts.get_contract(ctx, row["contract_id"])

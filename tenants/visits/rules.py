@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Final
 
 from pawpay.platform.errors import ValidationFailed
@@ -21,7 +19,6 @@ WINDOWS: Final = ("today", "overdue", "upcoming")
 CATCH_UP_DAYS: Final = 31
 # After-sales staff make the visits; a store without one gives them to a manager.
 PREFERRED_ROLE: Final = "after_sales"
-FALLBACK_ROLE: Final = "manager"
 
 
 def due_on(adopted_on: date, day: int, signed_on: date) -> date:
@@ -73,20 +70,3 @@ def check_reschedule(new_due_on: date | None, today: date) -> date:
         raise ValidationFailed(f"choose a day from today to {MAX_RESCHEDULE_DAYS} days ahead", field="reschedule_on",
                                code=code(VisitErrorCode.VISIT_INVALID_RESCHEDULE))
     return new_due_on
-
-
-@dataclass(frozen=True, slots=True)
-class StaffMember:
-    id: uuid.UUID
-    roles: frozenset[str]
-    created_at: datetime
-
-
-def choose_assignee(staff: Sequence[StaffMember], open_visits: Mapping[uuid.UUID, int]) -> uuid.UUID | None:
-    """Dunning's way of picking (an active person with the preferred role, else a manager; the one
-    with the fewest open tasks, the longest-serving first), counted on open visits."""
-    candidates = ([s for s in staff if PREFERRED_ROLE in s.roles]
-                  or [s for s in staff if FALLBACK_ROLE in s.roles])
-    if not candidates:
-        return None
-    return min(candidates, key=lambda s: (open_visits.get(s.id, 0), s.created_at)).id

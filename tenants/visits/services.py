@@ -75,14 +75,11 @@ def _actor(ctx: TenantContext) -> str:
 
 
 async def _pick_assignee(ctx: TenantContext) -> uuid.UUID | None:
-    staff = [rules.StaffMember(s.id, frozenset(s.roles), s.created_at)
-             for s in await identity.list_staff(ctx) if s.is_active]
-    if not staff:
-        return None
+    """After-sales first, else a manager: the one with the fewest open visits (the platform's rule)."""
     rows = await Visit.raw(
         "SELECT assignee_id, COUNT(*) AS n FROM visit WHERE tenant_id = {} AND status = 'open' "
         "AND assignee_id IS NOT NULL GROUP BY assignee_id", ctx.tenant_id)
-    return rules.choose_assignee(staff, {r["assignee_id"]: int(r["n"]) for r in rows})
+    return await identity.pick_assignee(ctx, rules.PREFERRED_ROLE, {r["assignee_id"]: int(r["n"]) for r in rows})
 
 
 async def schedule_visits(ctx: TenantContext, contract_id: uuid.UUID) -> list[VisitView]:

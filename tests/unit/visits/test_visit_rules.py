@@ -4,13 +4,13 @@ who gets a visit."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
 
 from pawpay.platform.errors import ValidationFailed
 from pawpay.tenants.visits import rules
-from pawpay.tenants.visits.rules import StaffMember
 
 
 def test_due_days_count_from_adoption_and_never_before_signing() -> None:
@@ -57,14 +57,24 @@ def test_reschedule_from_today_to_thirty_days_ahead() -> None:
             rules.check_reschedule(bad, today)
 
 
-def _person(*roles: str, day: int = 1) -> StaffMember:
-    return StaffMember(uuid.uuid4(), frozenset(roles), datetime(2026, 1, day, tzinfo=UTC))
+@dataclass(frozen=True)
+class _Person:
+    id: uuid.UUID
+    roles: frozenset[str]
+    created_at: datetime
+
+
+def _person(*roles: str, day: int = 1) -> _Person:
+    return _Person(uuid.uuid4(), frozenset(roles), datetime(2026, 1, day, tzinfo=UTC))
 
 
 def test_after_sales_first_else_a_manager_fewest_open_then_longest_serving() -> None:
+    from pawpay.platform.identity.services import choose_assignee
+
+    role = rules.PREFERRED_ROLE
     manager, desk = _person("manager"), _person("front_desk")
     old, new = _person("after_sales", day=1), _person("after_sales", day=2)
-    assert rules.choose_assignee([manager, desk], {}) == manager.id
-    assert rules.choose_assignee([manager, old, new], {}) == old.id
-    assert rules.choose_assignee([manager, old, new], {old.id: 3, new.id: 1}) == new.id
-    assert rules.choose_assignee([desk], {}) is None
+    assert choose_assignee([manager, desk], role, {}) == manager.id
+    assert choose_assignee([manager, old, new], role, {}) == old.id
+    assert choose_assignee([manager, old, new], role, {old.id: 3, new.id: 1}) == new.id
+    assert choose_assignee([desk], role, {}) is None

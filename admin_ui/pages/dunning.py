@@ -162,10 +162,11 @@ async def _queues_page(shell: Shell, ctx: Any) -> Template:
     from pawpay.tenants.billing import services as billing
 
     me = shell.principal.account_id
+    failed = await dunning.case_queue(ctx)
     return shell.render("dunning/queues.html", {**LABELS,
         "due_today": await billing.debits_due_today(ctx),
-        "failed": await dunning.case_queue(ctx),
-        "overdue": await dunning.overdue_by_step(ctx),
+        "failed": failed,
+        "overdue": await dunning.overdue_by_step(ctx, failed),
         "my_tasks": [t for t in await dunning.list_tasks(ctx, assignee_id=me) if t.kind != "promise_to_pay"]
         if me else [],
         "open_tasks": await dunning.list_tasks(ctx),

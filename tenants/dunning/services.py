@@ -518,7 +518,13 @@ async def list_cases(ctx: TenantContext, *, status: str = "open", limit: int = 2
         rows = await DunningCase.select().where(
             (DunningCase.tenant_id == ctx.tenant_id) & (DunningCase.status == status)).order_by(
             DunningCase.opened_at).limit(limit)
-        return [await _case_view(ctx, r) for r in rows]
+        runs = await DunningStepRun.select(DunningStepRun.case_id, DunningStepRun.day_offset).where(
+            (DunningStepRun.tenant_id == ctx.tenant_id) & DunningStepRun.case_id.is_in([r["id"] for r in rows])
+        ) if rows else []
+    steps: dict[uuid.UUID, list[int]] = {}
+    for run in runs:
+        steps.setdefault(run["case_id"], []).append(run["day_offset"])
+    return [CaseView(**{k: r[k] for k in _CASE_FIELDS}, steps_done=sorted(steps.get(r["id"], []))) for r in rows]
 
 
 # --- running the ladder (the actor's body) -----------------------------------------------------------
@@ -986,10 +992,13 @@ async def case_queue(ctx: TenantContext, *, overdue_only: bool = False) -> list[
     from pawpay.tenants.contracts import services as contracts
 
     today = await store_today(ctx)
+    cases = await list_cases(ctx, status="open", limit=500)
+    # Two queries for the lot, not two per case.
+    insts = await contracts.get_installments(ctx, [c.installment_id for c in cases])
+    by_contract = await contracts.get_contracts(ctx, [c.contract_id for c in cases])
     out = []
-    for case in await list_cases(ctx, status="open", limit=500):
-        inst = await contracts.get_installment(ctx, case.installment_id)
-        contract = await contracts.get_contract(ctx, case.contract_id)
+    for case in cases:
+        inst, contract = insts[case.installment_id], by_contract[case.contract_id]
         overdue = rules.is_overdue(inst.due_on, today)
         if overdue_only and not overdue:
             continue
@@ -999,10 +1008,13 @@ async def case_queue(ctx: TenantContext, *, overdue_only: bool = False) -> list[
     return out
 
 
-async def overdue_by_step(ctx: TenantContext) -> list[tuple[int | None, list[QueueRow]]]:
-    """Overdue installments grouped by the ladder step they reached (highest first)."""
+async def overdue_by_step(ctx: TenantContext, queue: Sequence[QueueRow] | None = None,
+                          ) -> list[tuple[int | None, list[QueueRow]]]:
+    """Overdue installments grouped by the ladder step they reached (highest first); ``queue``: the
+    :func:`case_queue` already read (a page showing both)."""
     groups: dict[int | None, list[QueueRow]] = {}
-    for row in await case_queue(ctx, overdue_only=True):
+    rows = [r for r in queue if r.overdue] if queue is not None else await case_queue(ctx, overdue_only=True)
+    for row in rows:
         groups.setdefault(row.last_step, []).append(row)
     return sorted(groups.items(), key=lambda kv: -1 if kv[0] is None else kv[0], reverse=True)
 

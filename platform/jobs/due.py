@@ -309,6 +309,8 @@ class LeasedBatchWork(LeasedRowWork):
         LeasedRowWork.__post_init__(self)
         if not self.tenant_column or self.max_batch < 1:
             raise ValueError(f"{self.name}: batch work needs a tenant column and a positive max_batch")
+        if self.max_in_flight is not None and self.max_in_flight < 1:
+            raise ValueError(f"{self.name}: max_in_flight must be positive")
         if self.then is not None and (self.then.table != self.table or self.then.tenant_column != self.tenant_column):
             raise ValueError(f"{self.name}: the follow-up work must be rows of the same table")
 
@@ -322,7 +324,9 @@ class LeasedBatchWork(LeasedRowWork):
         if self.max_in_flight is not None:
             busy = await self._in_flight_count(now, self.max_in_flight)
             if busy + limit > self.max_in_flight:
-                take = 0  # wait until a full claim fits: small claims would split into small messages
+                # Wait until a full claim fits (small claims would split into small messages), unless
+                # nothing is in flight: then the cap itself is the claim.
+                take = 0 if busy else self.max_in_flight
         first = await engine.run_querystring(self.claim_query(now, take)) if take else []
         later: list[Any] = []
         if self.then is not None and len(first) < limit:
@@ -354,9 +358,10 @@ class LeasedBatchWork(LeasedRowWork):
 
     async def _in_flight_count(self, now: datetime, cap: int) -> int:
         """How many rows are leased and not run out, counting up to ``cap`` (the lease column's index)."""
+        filters = "".join(f" AND {column} = {{}}" for column in self.match)  # this work's rows only
         rows = await get_engine().run_querystring(QueryString(
-            f"SELECT count(*) AS n FROM (SELECT 1 FROM {self.table} WHERE {self.lease_column} >= {{}}::timestamptz "
-            "LIMIT {}) AS busy", now, cap))
+            f"SELECT count(*) AS n FROM (SELECT 1 FROM {self.table} WHERE {self.lease_column} >= {{}}::timestamptz"
+            f"{filters} LIMIT {{}}) AS busy", now, *self.match.values(), cap))
         return int(rows[0]["n"])
 
     async def _in_flight(self, now: datetime) -> bool:

@@ -223,3 +223,28 @@ async def test_a_batch_claim_takes_the_tenants_in_turn(items, store_a, store_b) 
     assert sorted(k for item in claimed if tenants[str(item.tenant_id)] == "A" for k in item.args[1]) == a
     assert sorted(k for item in claimed if tenants[str(item.tenant_id)] == "B" for k in item.args[1]) == b
     assert [len(item.args[1]) for item in claimed if tenants[str(item.tenant_id)] == "A"] == [2, 2, 1]
+
+
+async def test_backpressure_counts_this_works_leased_rows_and_claims_the_cap_when_idle(items, store_a) -> None:
+    """``max_in_flight``: a full claim only while it fits; with nothing in flight, the cap itself."""
+    from pawpay.platform.jobs.due import LeasedBatchWork
+
+    now = utcnow()
+    ids = {str(i) for i in await items.add(store_a.tenant_id, now, count=5)}
+    work = LeasedBatchWork(name=f"test:{items.batch}:capped", actor_name="jobs_test_touch_batch",
+                           table="jobs_test_item", due_column="due_at", match={"batch": items.batch},
+                           lease=timedelta(seconds=60), max_batch=10, claim_limit=4, max_in_flight=3)
+    async with platform_scope("test: claim"):
+        [first] = await work.claim(now, 100)
+    assert len(first.args[1]) == 3, "nothing in flight: the cap, not the claim limit"
+    async with platform_scope("test: claim"):
+        assert await work.claim(now, 100) == [], "3 in flight: no room for a claim"
+    # The rows finish (as the actor would): the rest is claimed.
+    async with platform_scope("test: finish"):
+        await get_engine().run_querystring(QueryString(
+            "UPDATE jobs_test_item SET due_at = NULL, lease_until = NULL WHERE id = ANY({}::uuid[])",
+            list(first.args[1])))
+    async with platform_scope("test: claim"):
+        [second] = await work.claim(now, 100)
+    assert set(first.args[1]) | set(second.args[1]) == ids
+    assert len(second.args[1]) == 2

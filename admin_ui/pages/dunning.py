@@ -111,6 +111,7 @@ KIND_LABELS = {
     "mandate_termination_retried": N_("Mandate termination retried"),
     "penalty_collected": N_("Penalty collected"), "penalty_failed": N_("Penalty charge declined"),
     "penalty_paid_to_store": N_("Penalty paid to the store directly"), "penalty_waived": N_("Penalty waived"),
+    "penalty_late_success": N_("The provider reports the penalty collected after all: check for a double payment"),
 }
 LABELS = {"status_labels": STATUS_LABELS, "channel_labels": CHANNEL_LABELS, "kind_labels": KIND_LABELS}
 SERVICE_MESSAGES = (

@@ -85,6 +85,24 @@ def after_commit(callback: Callable[[], object]) -> None:
     scope.after_commit.append(callback)
 
 
+def after_commit_mark() -> int:
+    """A mark of the current scope's after-commit callbacks, taken with a SAVEPOINT: after
+    ``ROLLBACK TO SAVEPOINT``, :func:`drop_after_commit_since` forgets the callbacks of the work
+    that was rolled back (they must not announce it)."""
+    scope = _current.get()
+    if scope is None:
+        raise ScopeViolation("after_commit_mark() needs an open scope")
+    return len(scope.after_commit)
+
+
+def drop_after_commit_since(mark: int) -> None:
+    """Forget the after-commit callbacks registered since ``mark`` (see :func:`after_commit_mark`)."""
+    scope = _current.get()
+    if scope is None:
+        raise ScopeViolation("drop_after_commit_since() needs an open scope")
+    del scope.after_commit[mark:]
+
+
 async def _run_after_commit(callbacks: list[Callable[[], object]]) -> None:
     for callback in callbacks:
         try:

@@ -33,8 +33,11 @@ DEBIT_ATTEMPTS = LeasedBatchWork(
     actor_name=RUN_DEBIT_BATCH,
     table="debit_attempt",
     due_column="next_attempt_at",
-    # Longer than the provider's money timeout (15 s) plus the two transactions around it.
-    lease=timedelta(minutes=2),
+    # Longer than the provider's money timeout (15 s) plus the two transactions around it, and than
+    # the backlog the backpressure allows for ONE store: 20,000 attempts of a single large store at
+    # its rail's 150 requests/s take ~133 s (a lease running out in the queue means its rows are
+    # claimed again: safe, the id is the idempotency key, but wasted provider queries).
+    lease=timedelta(minutes=5),
     # At most one rate-limit second of the sandbox's and most rails' 150 requests/s per store.
     max_batch=100,
     # A debit day: many stores due at the same moment, in no order between stores. A large claim

@@ -48,7 +48,7 @@ from pawpay.platform.hooks import (
 from pawpay.platform.jobs.services import tenant_now
 from pawpay.platform.money import yuan
 from pawpay.platform.tenancy.context import TenantContext
-from pawpay.platform.tenancy.scope import after_commit, tenant_scope
+from pawpay.platform.tenancy.scope import after_commit, after_commit_mark, drop_after_commit_since, tenant_scope
 from pawpay.platform.tenancy.services import get_own_tenant
 from pawpay.tenants.billing.errors import BillingErrorCode, DebitDateInvalid, DebitRefused, code
 from pawpay.tenants.billing.tables import BillingSettings, DebitAttempt, DebitReminder, PointsEntry
@@ -568,8 +568,10 @@ async def _settle(ctx: TenantContext, row: dict[str, Any], reference: str, paid_
                             amount_fen=int(row["amount_fen"]), paid_at=paid_at, attempt_id=attempt_id)
 
     async def _after() -> None:
-        await announce_paid(ctx, [event])
-        await send_receipt(ctx, contract, event, points, store_name)
+        try:
+            await announce_paid(ctx, [event])
+        finally:  # the customer's receipt does not depend on the listeners
+            await send_receipt(ctx, contract, event, points, store_name)
 
     after_commit(_after)
 
@@ -597,11 +599,13 @@ async def announce_paid(ctx: TenantContext, events: Sequence[InstallmentPaid]) -
     async with tenant_scope(ctx) as tx:
         conn = tx.connection
         await conn.execute(f"SAVEPOINT {_EVENT_SAVEPOINT}")
+        mark = after_commit_mark()
         await event_services.broadcast("pawpay_installments_paid", tenant_id=tenant_id, installments=batch)
-        batch_again = not await _keep_event_work(conn)
+        batch_again = not await _keep_event_work(conn, mark)
         for event in batch if each else ():
+            mark = after_commit_mark()
             await event_services.broadcast("pawpay_installment_paid", tenant_id=tenant_id, installment=event)
-            if not await _keep_event_work(conn):
+            if not await _keep_event_work(conn, mark):
                 again.append(event)
         await conn.execute(f"RELEASE SAVEPOINT {_EVENT_SAVEPOINT}")
     if batch_again:
@@ -617,14 +621,16 @@ async def announce_paid(ctx: TenantContext, events: Sequence[InstallmentPaid]) -
 _EVENT_SAVEPOINT = "installment_paid_event"
 
 
-async def _keep_event_work(conn: Any) -> bool:
+async def _keep_event_work(conn: Any, mark: int) -> bool:
     """Keep what the listeners did since the savepoint and set the next one (one round trip); when
-    they broke the transaction, undo their part instead (the savepoint stays) and say so."""
+    they broke the transaction, undo their part instead (the savepoint stays), with the after-commit
+    callbacks they registered since ``mark`` (nothing rolled back is announced), and say so."""
     try:
         await conn.execute(f"RELEASE SAVEPOINT {_EVENT_SAVEPOINT}; SAVEPOINT {_EVENT_SAVEPOINT}")
         return True
     except Exception:
         await conn.execute(f"ROLLBACK TO SAVEPOINT {_EVENT_SAVEPOINT}")
+        drop_after_commit_since(mark)
         return False
 
 

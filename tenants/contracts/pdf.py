@@ -9,7 +9,8 @@ date and file id), so its sha256 identifies exactly what the customer was shown.
 Speed: the full font is 16 MB with 65,535 glyphs, and fpdf2 parses and subsets it for every
 document (~0.4-0.7 s, in the signing flow). :func:`render_cjk` first uses the *common cut* — the
 font cut once to ASCII, Latin-1 and GB2312 (6,763 hanzi, CJK punctuation, full-width forms; 3.4 MB),
-kept in a file of the system's temporary directory and shared by every process — about 5x faster;
+kept in a private directory of the system's temporary directory and shared by the user's processes
+— about 5x faster (the full font alone when the cut cannot be made);
 a document with a character outside it (a rare name such as 喆 or 堃) is rendered again with the
 full font, so nothing is ever drawn without its glyph.
 """
@@ -61,23 +62,41 @@ def common_characters() -> set[int]:
     return chars
 
 
-@cache
-def common_font_path() -> str:
-    """The common cut of the font (see the module's docstring): made once (several seconds), then
-    found in the temporary directory by every process, keyed by the source font and this cut."""
+def common_font_path() -> str | None:
+    """The common cut of the font (see the module's docstring), or None when it cannot be had (the
+    full font is then used): made once (several seconds) into a private directory of the system's
+    temporary directory (``pawpay-fonts-<uid>``, mode 0700, checked to be ours: nobody else may
+    swap the glyphs of a legal document), then found there by every process of the user."""
+    try:
+        return str(_common_cut())
+    except Exception:  # a read-only or full disk, a directory not ours: never fail a contract for it
+        log.warning("the contracts' font cut is unavailable; using the full font", exc_info=True)
+        return None
+
+
+def _common_cut() -> Path:
     import fontTools
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
 
     source = Path(font_path())
     stat = source.stat()
     key = hashlib.sha256(f"{source}|{stat.st_size}|{stat.st_mtime_ns}|{fontTools.version}|{COMMON_CUT_VERSION}"
                          .encode()).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / "pawpay-fonts" / f"NotoSansCJKsc-common-{key}.otf"
-    if target.exists():
-        return str(target)
+    directory = Path(tempfile.gettempdir()) / f"pawpay-fonts-{os.getuid()}"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    info = directory.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{directory} is not a private directory of this user")
+    target = directory / f"NotoSansCJKsc-common-{key}.otf"
+    if not target.exists():  # checked every time: a temp cleaner may have removed it
+        _make_cut(source, target)
+    return target
+
+
+def _make_cut(source: Path, target: Path) -> None:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
     log.info("preparing the contracts' font (once per machine, a few seconds)", extra={"path": str(target)})
-    target.parent.mkdir(parents=True, exist_ok=True)
     options = subset.Options()
     options.notdef_outline = True
     options.name_IDs = ["*"]
@@ -96,7 +115,6 @@ def common_font_path() -> str:
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
-    return str(target)
 
 
 def render_cjk(build: Callable[[FPDF], None]) -> bytes:
@@ -104,7 +122,8 @@ def render_cjk(build: Callable[[FPDF], None]) -> bytes:
     the CJK font — the common cut, or the full font when the text needs a glyph outside it."""
     from fpdf import FPDF
 
-    for path in (common_font_path(), font_path()):
+    common = common_font_path()
+    for path in ([common] if common else []) + [font_path()]:
         pdf = FPDF(format="A4")
         pdf.add_font(FONT_FAMILY, "", path)
         build(pdf)

@@ -424,8 +424,17 @@ async def on_charge_event(ctx: TenantContext, event: WebhookEvent) -> None:
         if event.status is ProviderStatus.SUCCEEDED:
             if row["status"] in ("due", *IN_FLIGHT):
                 await _succeeded(ctx, row, event.provider_reference or "", event.occurred_at)
-            elif row["status"] == "failed":
-                log.error("a success event for a penalty recorded as failed", extra={"attempt_id": reference})
+            elif row["status"] in ("failed", *SETTLED_BY_HAND):
+                # The provider says it collected what we recorded as declined (or settled by hand):
+                # the customer may have paid twice. Logged for staff (the contract's actions, audit).
+                from pawpay.tenants.dunning.services import _log_action
+
+                log.error("a success event for a penalty recorded as %s", row["status"],
+                          extra={"attempt_id": reference})
+                await _log_action(ctx, "penalty_late_success", installment_id=None, contract_id=row["contract_id"],
+                                  detail={"attempt_id": reference, "status": row["status"],
+                                          "amount_fen": int(row["amount_fen"]),
+                                          "provider_reference": event.provider_reference or ""})
         elif event.status is ProviderStatus.FAILED and row["status"] in IN_FLIGHT:
             await _update(ctx, row["id"], charge_at=await tenant_now(ctx), lease_until=None)
 

@@ -524,6 +524,10 @@ async def update_plan(ctx: TenantContext, plan_id: uuid.UUID, data: PlanInput, *
     now = utcnow()
     async with tenant_scope(ctx):
         plan = await _plan_row(ctx, plan_id, lock=True)
+        # Checked again under this transaction's lock: another save may have landed in between.
+        if expected_version is not None and plan["current_version"] != expected_version:
+            raise VersionConflict("the plan was changed since you opened it; reload and try again",
+                                  current_version=plan["current_version"], expected_version=expected_version)
         version = plan["current_version"] + 1
         await _insert_version(ctx, plan_id, version, values, warned, now)
         await Plan.update({**_head(values), Plan.current_version: version, Plan.updated_at: now}).where(

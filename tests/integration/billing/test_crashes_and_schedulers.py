@@ -84,7 +84,7 @@ async def test_a_worker_dying_anywhere_in_a_debit_charges_once_after_restart(
         assert attempt.status == "submitted", "the submission was committed before the provider call"
     # The restarted worker: the scheduler claims the unfinished attempts again and they are resolved
     # by querying the provider with the same attempt id before anything else.
-    later = due + timedelta(minutes=3)
+    later = due + DEBIT_ATTEMPTS.lease_length() + timedelta(minutes=1)  # the dead worker's leases ran out
     move(clock, later)
     await run_debits(jobs_stub, later)
     await _check_exactly_once(store, firsts)

@@ -219,6 +219,20 @@ class _Writes:
         await self._write(tenant_id, "test.batch_heard", [i.installment_id for i in installments])
 
 
+class _Announced:
+    """Hears the audit entries announced after commit (``pawpay_audit_recorded``)."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    @hookimpl
+    def pawpay_audit_recorded(self, entry: dict[str, Any]) -> None:
+        self.entries.append(entry)
+
+    def targets(self, action: str) -> list[str]:
+        return [e["target_id"] for e in self.entries if e["action"] == action]
+
+
 @pytest.mark.parametrize("batch", [False, True], ids=["per-installment listener", "batch listener"])
 async def test_a_listener_that_breaks_the_transaction_loses_no_one_elses_work(clock: Any, jobs_stub: Any,
                                                                             batch: bool) -> None:
@@ -229,17 +243,22 @@ async def test_a_listener_that_breaks_the_transaction_loses_no_one_elses_work(cl
     insts = [await _first(store, c) for c in signed]
     due = local(insts[0].due_on.year, insts[0].due_on.month, insts[0].due_on.day, 8, 5)
     move(clock, due)
-    breaker, writer = _BreaksOnce(str(insts[1].id), batch=batch), _Writes()
+    breaker, writer, announced = _BreaksOnce(str(insts[1].id), batch=batch), _Writes(), _Announced()
     pm = get_plugin_manager()
+    pm.register(writer)  # heard before the breaker (events.broadcast calls in registration order)
     pm.register(breaker)
-    pm.register(writer)
+    pm.register(announced)
     try:
         await run_debits(jobs_stub, due)
     finally:
         pm.unregister(breaker)
         pm.unregister(writer)
+        pm.unregister(announced)
     assert breaker.broke
     paid = sorted(str(i.id) for i in insts)
+    # The rolled-back work's after-commit announcements were dropped with it: each entry announced once.
+    for action in ("test.installment_heard", "test.batch_heard"):
+        assert sorted(announced.targets(action)) == paid, action
     # The rolled-back part is redone once after the commit, never twice.
     assert sorted(await _audit(store, "test.installment_heard")) == paid, "every event's durable work kept, once"
     assert sorted(await _audit(store, "test.batch_heard")) == paid, "every batch's durable work kept, once"

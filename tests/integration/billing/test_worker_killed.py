@@ -71,7 +71,7 @@ CLIENT_TIMEOUT = 4  # seconds the workers wait for the vendor
 WINDOW = 120  # seconds the vendor holds an answer to open a kill window (the kill comes first)
 VENDOR_LATENCY = 0.5  # seconds per charge answer after the first kill
 RANDOM_KILLS = 3
-# Past every lease the dead worker may hold (debits 2 min, webhooks 5 min, the ladder 10 min).
+# Past every lease the dead worker may hold (debits 5 min, webhooks 5 min, the ladder 10 min).
 LEASES = timedelta(minutes=11)
 
 

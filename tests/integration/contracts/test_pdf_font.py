@@ -40,7 +40,9 @@ def test_everyday_text_uses_the_common_cut_and_a_rare_name_the_full_font() -> No
 def test_the_common_cut_is_smaller_and_holds_every_character_of_the_contract() -> None:
     from pathlib import Path
 
-    assert Path(pdf.common_font_path()).stat().st_size * 3 < Path(pdf.font_path()).stat().st_size
+    common = pdf.common_font_path()
+    assert common is not None
+    assert Path(common).stat().st_size * 3 < Path(pdf.font_path()).stat().st_size
     content = pdf.PdfContent(
         store_name="爱宠之家", contract_no="PP-20261122-0001", customer_name="张三",
         id_number_masked="1101**********1234", phone_masked="139****0000", pet_name="咪咪", pet_species="cat",
@@ -51,3 +53,19 @@ def test_the_common_cut_is_smaller_and_holds_every_character_of_the_contract() -
     assert "月付代扣授权协议" in text
     assert "?" not in text.replace("？", "")
     assert {ord(ch) for ch in text if not ch.isspace()} <= pdf.common_characters()
+
+
+def test_a_cut_directory_that_is_not_private_is_not_trusted(tmp_path: Any, monkeypatch: Any) -> None:
+    """Another local user could swap the glyphs of a legal document: the full font is used instead."""
+    import os
+    import tempfile
+
+    shared = tmp_path / f"pawpay-fonts-{os.getuid()}"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    assert pdf.common_font_path() is None
+    used: list[str] = []
+    data = pdf.render_cjk(_line("乙方：张三", used))
+    assert used == [pdf.font_path()]
+    assert pdf_text(data) == "乙方：张三"

@@ -51,6 +51,23 @@ async def test_paid_to_the_store_directly_credits_the_receivable_once_and_closes
     assert await books(store.ctx) == b, "a second settlement changes nothing"
 
 
+async def test_a_late_success_after_settling_by_hand_changes_nothing_but_is_flagged() -> None:
+    """The provider reporting the declined charge collected after all (the customer may have paid twice)."""
+    from pawpay.platform.webhooks.services import receive
+    from tests.integration.sandbox_webhooks import charge_webhook, process_pending_webhooks
+
+    store, c, pen = await _owed()
+    await penalties.settle_owed(store.ctx, pen.id, outcome="paid_to_store", note="现金")
+    before = await books(store.ctx)
+    raw = charge_webhook(store, await store.pctx(), pen.attempt_id, "succeeded", OWED)
+    await receive("payments", "sandbox", store.ctx.tenant_id, raw)
+    assert await process_pending_webhooks(store.ctx.tenant_id) == 1
+    assert (await penalties.get_penalty(store.ctx, pen.id)).status == "paid_to_store"
+    assert await books(store.ctx) == before, "booked once, by hand"
+    [flag] = [a for a in await dunning.list_actions(store.ctx, contract_id=c.id) if a.kind == "penalty_late_success"]
+    assert flag.detail["status"] == "paid_to_store"
+
+
 async def test_waived_takes_the_income_back() -> None:
     store, c, pen = await _owed()
     done = await penalties.settle_owed(store.ctx, pen.id, outcome="waived", note="客户家庭困难，店长同意豁免")

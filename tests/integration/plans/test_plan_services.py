@@ -273,3 +273,20 @@ async def test_concurrent_saves_get_consecutive_versions() -> None:
     versions = await plans.list_plan_versions(s.ctx, view.id)
     assert [v.version for v in versions] == [5, 4, 3, 2, 1]
     assert (await plans.get_plan(s.ctx, view.id)).version == 5
+
+
+async def test_two_editors_saving_from_the_same_version_at_once_one_is_refused() -> None:
+    import asyncio
+
+    from pawpay.tenants.plans.errors import VersionConflict
+
+    s = await _store()
+    view = await plans.create_plan(s.ctx, _input(s))
+    results = await asyncio.gather(
+        *(plans.update_plan(s.ctx, view.id, _input(s, monthly_amount_fen=30_000 + i), expected_version=1)
+          for i in range(2)), return_exceptions=True)
+    saved = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, VersionConflict)]
+    assert (len(saved), len(refused)) == (1, 1), results
+    assert saved[0].version == 2
+    assert [v.version for v in await plans.list_plan_versions(s.ctx, view.id)] == [2, 1], "no silent overwrite"

@@ -28,12 +28,13 @@ customer (``accept_retention``) ends the flow without termination.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -447,10 +448,16 @@ def termination_text(store: str, contract_no: str, remaining_fen: int, penalty_f
     ]
 
 
-def render_termination_pdf(lines: list[str]) -> bytes:
+def render_termination_pdf(lines: list[str], *, created_at: datetime, document_id: str) -> bytes:
+    """The termination agreement; the same bytes for the same ending (its sha256 is kept as evidence,
+    and a repeated start of the signing must send the same document)."""
     from pawpay.tenants.contracts.pdf import FONT_FAMILY, render_cjk
 
+    file_id = f"<{hashlib.sha256(document_id.encode()).hexdigest()[:32].upper()}>" * 2
+
     def draw(pdf: Any) -> None:
+        pdf.set_creation_date(created_at.astimezone(UTC).replace(microsecond=0))
+        pdf.file_id = lambda: file_id
         pdf.set_creator("pawpay")
         pdf.add_page()
         pdf.set_font(FONT_FAMILY, size=12)
@@ -479,7 +486,8 @@ async def start_termination_signing(ctx: TenantContext, ending_id: uuid.UUID, *,
     # Off the event loop: laying out a CJK PDF takes a tenth of a second or more.
     text = termination_text(tenant.name, contract.contract_no, ending.remaining_fen, ending.penalty_fen,
                             ending.reason, rate_bp=contract.penalty_rate_bp)
-    document = await asyncio.to_thread(render_termination_pdf, text)
+    document = await asyncio.to_thread(functools.partial(
+        render_termination_pdf, text, created_at=ending.created_at, document_id=f"termination-{ending.id}"))
     flow_id = ending.sign_flow_id or f"term-{ending_id.hex[:24]}"
     provider, pctx = await guarded_provider_for(ctx, "identity")
     session = await provider.start_sign_flow(pctx, SignFlowRequest(

@@ -69,3 +69,14 @@ def test_a_cut_directory_that_is_not_private_is_not_trusted(tmp_path: Any, monke
     data = pdf.render_cjk(_line("乙方：张三", used))
     assert used == [pdf.font_path()]
     assert pdf_text(data) == "乙方：张三"
+
+
+def test_the_termination_agreement_is_the_same_bytes_for_the_same_ending() -> None:
+    from pawpay.tenants.dunning.endings import render_termination_pdf, termination_text
+
+    lines = termination_text("爱宠之家", "PP-20261122-0001", 357_600, 35_760, "搬家到外地", rate_bp=1000)
+    at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    first = render_termination_pdf(lines, created_at=at, document_id="termination-1")
+    assert first == render_termination_pdf(lines, created_at=at, document_id="termination-1"), "its sha256 is evidence"
+    assert first != render_termination_pdf(lines, created_at=at, document_id="termination-2")
+    assert "提前解约违约金" in pdf_text(first)

@@ -29,6 +29,7 @@ from pawpay.admin_ui.pages._forms import Form
 from pawpay.admin_ui.pages.aftersales import EVENT_LABELS, KIND_LABELS, PAUSE_LABELS, SHIPMENT_LABELS, STATE_LABELS
 from pawpay.admin_ui.shell import FieldErrors, field_errors, is_form_error
 from pawpay.admin_ui.translations import html_lang, request_locale
+from pawpay.platform.crypto import mask
 from pawpay.platform.errors import NotAuthenticated, NotFound, PawPayError, PermissionDenied
 from pawpay.platform.hooks.types import NavItem
 from pawpay.platform.tenancy.context import TenantContext
@@ -68,8 +69,7 @@ class _Customer:
         self.customer_id = customer_id
         self.token = token
         # Who acted, in the ticket's log and the audit log: the customer (phone masked), not "signing".
-        masked = f"{session.phone[:3]}****{session.phone[-4:]}" if len(session.phone) >= 7 else "****"
-        self.ctx = TenantContext(tenant_id=store.id, actor_label=f"customer {masked}")
+        self.ctx = TenantContext(tenant_id=store.id, actor_label=f"customer {mask(session.phone)}")
 
     @property
     def csrf(self) -> str:

@@ -28,15 +28,8 @@ async def broadcast(hook_name: str, /, **kwargs: Any) -> int:
     Raises:
         ValueError: ``hook_name`` is not a domain event hook.
     """
-    from pawpay.platform.hooks._manager import get_plugin_manager
-
-    if hook_name not in EVENT_HOOKS:
-        raise ValueError(f"{hook_name} is not a domain event hook")
-    caller = getattr(get_plugin_manager().hook, hook_name, None)
-    if caller is None:  # declared here but not (yet) in the specs
-        raise ValueError(f"{hook_name} is not a declared hook")
     told = 0
-    for impl in caller.get_hookimpls():
+    for impl in _listeners(hook_name):
         try:
             result = impl.function(*[kwargs[name] for name in impl.argnames])
             if inspect.isawaitable(result):
@@ -50,9 +43,16 @@ async def broadcast(hook_name: str, /, **kwargs: Any) -> int:
 def has_listeners(hook_name: str, /) -> bool:
     """Whether any plugin listens on the event hook ``hook_name`` (a broadcaster may skip the work of
     preparing an event nobody hears)."""
+    return bool(_listeners(hook_name))
+
+
+def _listeners(hook_name: str) -> list[Any]:
+    """The hook implementations listening on the domain event hook ``hook_name``, in registration order."""
     from pawpay.platform.hooks._manager import get_plugin_manager
 
     if hook_name not in EVENT_HOOKS:
         raise ValueError(f"{hook_name} is not a domain event hook")
     caller = getattr(get_plugin_manager().hook, hook_name, None)
-    return bool(caller is not None and caller.get_hookimpls())
+    if caller is None:  # declared here but not (yet) in the specs
+        raise ValueError(f"{hook_name} is not a declared hook")
+    return list(caller.get_hookimpls())

@@ -499,10 +499,15 @@ async def close_cases_paid(ctx: TenantContext, installment_ids: Sequence[uuid.UU
 _CASE_FIELDS = [n for n in CaseView.__dataclass_fields__ if n != "steps_done"]
 
 
-async def _case_view(ctx: TenantContext, row: dict[str, Any]) -> CaseView:
-    runs = await DunningStepRun.select(DunningStepRun.day_offset).where(
-        (DunningStepRun.tenant_id == ctx.tenant_id) & (DunningStepRun.case_id == row["id"]))
-    return CaseView(**{k: row[k] for k in _CASE_FIELDS}, steps_done=sorted(r["day_offset"] for r in runs))
+async def _case_views(ctx: TenantContext, rows: list[dict[str, Any]]) -> list[CaseView]:
+    """Views of these case rows with the steps each has run (one query for all of them)."""
+    runs = await DunningStepRun.select(DunningStepRun.case_id, DunningStepRun.day_offset).where(
+        (DunningStepRun.tenant_id == ctx.tenant_id) & DunningStepRun.case_id.is_in([r["id"] for r in rows])
+    ) if rows else []
+    steps: dict[uuid.UUID, list[int]] = {}
+    for run in runs:
+        steps.setdefault(run["case_id"], []).append(run["day_offset"])
+    return [CaseView(**{k: r[k] for k in _CASE_FIELDS}, steps_done=sorted(steps.get(r["id"], []))) for r in rows]
 
 
 async def get_case(ctx: TenantContext, installment_id: uuid.UUID) -> CaseView | None:
@@ -510,7 +515,7 @@ async def get_case(ctx: TenantContext, installment_id: uuid.UUID) -> CaseView | 
     async with tenant_scope(ctx):
         row = await DunningCase.select().where(
             (DunningCase.tenant_id == ctx.tenant_id) & (DunningCase.installment_id == installment_id)).first()
-        return await _case_view(ctx, row) if row else None
+        return (await _case_views(ctx, [row]))[0] if row else None
 
 
 async def list_cases(ctx: TenantContext, *, status: str = "open", limit: int = 200) -> list[CaseView]:
@@ -518,13 +523,7 @@ async def list_cases(ctx: TenantContext, *, status: str = "open", limit: int = 2
         rows = await DunningCase.select().where(
             (DunningCase.tenant_id == ctx.tenant_id) & (DunningCase.status == status)).order_by(
             DunningCase.opened_at).limit(limit)
-        runs = await DunningStepRun.select(DunningStepRun.case_id, DunningStepRun.day_offset).where(
-            (DunningStepRun.tenant_id == ctx.tenant_id) & DunningStepRun.case_id.is_in([r["id"] for r in rows])
-        ) if rows else []
-    steps: dict[uuid.UUID, list[int]] = {}
-    for run in runs:
-        steps.setdefault(run["case_id"], []).append(run["day_offset"])
-    return [CaseView(**{k: r[k] for k in _CASE_FIELDS}, steps_done=sorted(steps.get(r["id"], []))) for r in rows]
+        return await _case_views(ctx, rows)
 
 
 # --- running the ladder (the actor's body) -----------------------------------------------------------
